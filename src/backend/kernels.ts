@@ -1,0 +1,129 @@
+/**
+ * The kernel ABI shared by the Wasm build (assembly/*.ts) and the plain-JS twins
+ * (src/backend/js/*.ts). Every pointer is a BYTE offset into the backend's linear
+ * memory; f32 buffers are 4-byte aligned, i32 buffers (labels, argmax) too.
+ * Kernels never allocate. Buffers are dense row-major unless a leading dimension
+ * (lda/ldb/ldc) says otherwise. Unless a kernel says "accumulates", outputs are
+ * overwritten (and never read, so garbage/NaN in an output buffer does not leak).
+ */
+export type Ptr = number;
+
+export interface Kernels {
+  // ---- gemm.ts --------------------------------------------------------------
+  /**
+   * C = alpha * op(A) * op(B) + beta * C.
+   * op(A): (M, K) = transA ? A^T with A stored (K, M) : A stored (M, K); row stride lda.
+   * op(B): (K, N) = transB ? B^T with B stored (N, K) : B stored (K, N); row stride ldb.
+   * C: (M, N), row stride ldc. beta == 0 means C is not read.
+   */
+  gemm_f32(transA: number, transB: number, M: number, N: number, K: number,
+    alpha: number, A: Ptr, lda: number, B: Ptr, ldb: number,
+    beta: number, C: Ptr, ldc: number): void;
+
+  // ---- im2col.ts (one image at a time, Caffe layout) --------------------------
+  /** x: (C, H, W); col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1 (floor). */
+  im2col_f32(x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, col: Ptr): void;
+  /** col: (C*KH*KW, OH*OW) -> x: (C, H, W); x is overwritten with the sum of all overlapping patches. */
+  col2im_f32(col: Ptr, C: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void;
+
+  // ---- pool.ts (P = N*C independent planes) -----------------------------------
+  /** x: (P, H, W) -> y: (P, OH, OW); argmax (i32): (P, OH, OW) index h*W+w in the plane; padding never wins; ties -> first. */
+  maxpool_fwd_f32(x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, y: Ptr, argmax: Ptr): void;
+  /** dy: (P, OH, OW), argmax: (P, OH, OW) -> dx: (P, H, W) overwritten (zeros + scattered dy). */
+  maxpool_bwd_f32(dy: Ptr, argmax: Ptr, P: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, dx: Ptr): void;
+  /** x: (P, H, W) -> y: (P, OH, OW); mean over the KH*KW window, padding counts as zeros (divisor KH*KW). */
+  avgpool_fwd_f32(x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, y: Ptr): void;
+  /** dy: (P, OH, OW) -> dx: (P, H, W) overwritten. */
+  avgpool_bwd_f32(dy: Ptr, P: number, H: number, W: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, dx: Ptr): void;
+
+  // ---- activation.ts ----------------------------------------------------------
+  /** x, y: (n). y = max(x, 0). y may equal x. */
+  relu_fwd_f32(x: Ptr, y: Ptr, n: number): void;
+  /** y (forward output), dy, dx: (n). dx = y > 0 ? dy : 0. dx may equal dy. */
+  relu_bwd_f32(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  /** x, y: (n). y = 1 / (1 + exp(-x)). */
+  sigmoid_fwd_f32(x: Ptr, y: Ptr, n: number): void;
+  /** y (forward output), dy, dx: (n). dx = dy * y * (1 - y). */
+  sigmoid_bwd_f32(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+
+  // ---- bias.ts ----------------------------------------------------------------
+  /** y: (rows, cols) += b: (cols). */
+  bias_add_rows_f32(y: Ptr, b: Ptr, rows: number, cols: number): void;
+  /** y: (N, C, HW) += b: (C). */
+  bias_add_channels_f32(y: Ptr, b: Ptr, N: number, C: number, HW: number): void;
+  /** dy: (rows, cols) -> db: (cols) = column sums (overwritten). */
+  bias_grad_rows_f32(dy: Ptr, db: Ptr, rows: number, cols: number): void;
+  /** dy: (N, C, HW) -> db: (C) = sums over N and HW (overwritten). */
+  bias_grad_channels_f32(dy: Ptr, db: Ptr, N: number, C: number, HW: number): void;
+
+  // ---- elementwise.ts ---------------------------------------------------------
+  /** a, b, y: (n). y = a * b. */
+  mul_f32(a: Ptr, b: Ptr, y: Ptr, n: number): void;
+  /** x, y: (n). y = a * x + b * y. */
+  axpby_f32(x: Ptr, y: Ptr, n: number, a: number, b: number): void;
+  /** y: (n) = v. */
+  fill_f32(y: Ptr, n: number, v: number): void;
+  /** x: (n). Number of elements that are NaN or +-Infinity. */
+  count_nonfinite_f32(x: Ptr, n: number): number;
+
+  // ---- loss.ts ----------------------------------------------------------------
+  /** x, y: (N, C). Row-wise numerically stable softmax. */
+  softmax_f32(x: Ptr, y: Ptr, N: number, C: number): void;
+  /**
+   * x (logits): (N, C), labels (i32): (N) -> y (softmax probabilities): (N, C).
+   * Returns the mean cross-entropy -sum_i log(y[i, t_i] + 1e-7) / N (the course's delta).
+   */
+  softmax_xent_fwd_f32(x: Ptr, labels: Ptr, y: Ptr, N: number, C: number): number;
+  /** y (probabilities): (N, C), labels (i32): (N) -> dx: (N, C) = (y - onehot(t)) / N. */
+  softmax_xent_bwd_f32(y: Ptr, labels: Ptr, dx: Ptr, N: number, C: number): void;
+
+  // ---- norm.ts (batch normalization over the rows of (N, D), as in the course) ----
+  /**
+   * x: (N, D) -> mean, variance (biased): (D); xhat, y: (N, D).
+   * xhat = (x - mean) / sqrt(var + eps); y = gamma * xhat + beta; gamma, beta: (D).
+   */
+  bn_fwd_train_f32(x: Ptr, N: number, D: number, gamma: Ptr, beta: Ptr, eps: number,
+    mean: Ptr, variance: Ptr, xhat: Ptr, y: Ptr): void;
+  /** x: (N, D) -> y: (N, D) = gamma * (x - runMean) / sqrt(runVar + eps) + beta. */
+  bn_fwd_eval_f32(x: Ptr, N: number, D: number, gamma: Ptr, beta: Ptr, eps: number,
+    runMean: Ptr, runVar: Ptr, y: Ptr): void;
+  /** dy, xhat: (N, D); variance, gamma: (D) -> dgamma, dbeta: (D), dx: (N, D). */
+  bn_bwd_f32(dy: Ptr, xhat: Ptr, variance: Ptr, gamma: Ptr, N: number, D: number, eps: number,
+    dgamma: Ptr, dbeta: Ptr, dx: Ptr): void;
+
+  // ---- optim.ts (in place over n floats; the course's update rules) ------------
+  /** p -= lr * g */
+  sgd_f32(p: Ptr, g: Ptr, n: number, lr: number): void;
+  /** v = momentum * v - lr * g; p += v */
+  momentum_f32(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number): void;
+  /** v = momentum * v - lr * g; p += momentum * momentum * v - (1 + momentum) * lr * g */
+  nesterov_f32(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number): void;
+  /** h += g * g; p -= lr * g / (sqrt(h) + 1e-7) */
+  adagrad_f32(p: Ptr, g: Ptr, h: Ptr, n: number, lr: number): void;
+  /** h = decay * h + (1 - decay) * g * g; p -= lr * g / (sqrt(h) + 1e-7) */
+  rmsprop_f32(p: Ptr, g: Ptr, h: Ptr, n: number, lr: number, decay: number): void;
+  /**
+   * m += (1 - beta1) * (g - m); v += (1 - beta2) * (g * g - v); p -= lrt * m / (sqrt(v) + 1e-7)
+   * where the caller passes lrt = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+   */
+  adam_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrt: number, beta1: number, beta2: number): void;
+}
+
+/** Names of every kernel, used to check that a module exports the whole ABI. */
+export const KERNEL_NAMES = [
+  'gemm_f32',
+  'im2col_f32', 'col2im_f32',
+  'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
+  'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',
+  'bias_add_rows_f32', 'bias_add_channels_f32', 'bias_grad_rows_f32', 'bias_grad_channels_f32',
+  'mul_f32', 'axpby_f32', 'fill_f32', 'count_nonfinite_f32',
+  'softmax_f32', 'softmax_xent_fwd_f32', 'softmax_xent_bwd_f32',
+  'bn_fwd_train_f32', 'bn_fwd_eval_f32', 'bn_bwd_f32',
+  'sgd_f32', 'momentum_f32', 'nesterov_f32', 'adagrad_f32', 'rmsprop_f32', 'adam_f32',
+] as const satisfies readonly (keyof Kernels)[];

@@ -1,0 +1,6 @@
+// wasm-cnn: the platform-neutral main entry (Node, browsers, bundlers).
+export { createBackend, type BackendOptions } from './backend/create.js';
+export { Backend, type BackendName, type BackendFeatures, type ConvOptions, type PoolOptions, type MatmulOptions } from './backend/backend.js';
+export type { Kernels } from './backend/kernels.js';
+export { Tensor, tensor, type Shape } from './tensor.js';
+export { WasmCnnError, ShapeError, FormatError, DivergenceError } from './errors.js';

@@ -1,0 +1,82 @@
+/**
+ * Convolution over NCHW batches as per-image im2col + GEMM (Caffe layout), so the
+ * GEMM writes NCHW directly and the scratch `col` holds one image only.
+ *
+ *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
+ *   col, dcol: (C*KH*KW, OH*OW) scratch for one image
+ *
+ * Used by the Convolution layer and by Backend.conv2d; shapes are checked by convGeom.
+ */
+import type { Kernels, Ptr } from '../backend/kernels.js';
+import { ShapeError } from '../errors.js';
+import { fmtShape, type Shape } from '../tensor.js';
+import { outSize, checkWindowOptions } from './geometry.js';
+
+export interface ConvGeom {
+  N: number; C: number; H: number; W: number;
+  FN: number; KH: number; KW: number;
+  strideH: number; strideW: number; padH: number; padW: number;
+  OH: number; OW: number;
+}
+
+/** Validates shapes and options of a convolution and derives its output size. */
+export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: number, pad: number): ConvGeom {
+  checkWindowOptions(where, stride, pad);
+  if (xShape.length !== 4) throw new ShapeError(`${where}: input must be 4-D (N, C, H, W), got ${fmtShape(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(`${where}: weights must be 4-D (FN, C, KH, KW), got ${fmtShape(wShape)}`);
+  const [N, C, H, W] = xShape;
+  const [FN, WC, KH, KW] = wShape;
+  if (WC !== C) {
+    throw new ShapeError(`${where}: weights ${fmtShape(wShape)} expect ${WC} input channels, but the input ${fmtShape(xShape)} has ${C}`);
+  }
+  const OH = outSize(H, KH, stride, pad);
+  const OW = outSize(W, KW, stride, pad);
+  if (OH < 1 || OW < 1) {
+    throw new ShapeError(`${where}: a ${KH}x${KW} filter with pad ${pad} does not fit the ${H}x${W} input ${fmtShape(xShape)}`);
+  }
+  return { N, C, H, W, FN, KH, KW, strideH: stride, strideW: stride, padH: pad, padW: pad, OH, OW };
+}
+
+/** Floats of the per-image col scratch. */
+export function colSize(g: ConvGeom): number {
+  return g.C * g.KH * g.KW * g.OH * g.OW;
+}
+
+/** y = conv(x, w) + b. `b` may be -1 for no bias. */
+export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: Ptr, col: Ptr): void {
+  const CKK = g.C * g.KH * g.KW;
+  const OHW = g.OH * g.OW;
+  const xStride = g.C * g.H * g.W * 4;
+  const yStride = g.FN * OHW * 4;
+  for (let n = 0; n < g.N; n++) {
+    k.im2col_f32(x + n * xStride, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, col);
+    // y_n (FN, OHW) = w (FN, CKK) * col (CKK, OHW)
+    k.gemm_f32(0, 0, g.FN, OHW, CKK, 1, w, CKK, col, OHW, 0, y + n * yStride, OHW);
+  }
+  if (b >= 0) k.bias_add_channels_f32(y, b, g.N, g.FN, OHW);
+}
+
+/**
+ * Gradients of convForward: dw = sum_n dy_n * col_n^T, db = sums of dy, dx = col2im(w^T * dy_n).
+ * `dx` may be -1 when the input gradient is not needed (first layer).
+ */
+export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
+  dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr): void {
+  const CKK = g.C * g.KH * g.KW;
+  const OHW = g.OH * g.OW;
+  const xStride = g.C * g.H * g.W * 4;
+  const yStride = g.FN * OHW * 4;
+  for (let n = 0; n < g.N; n++) {
+    const dyn = dy + n * yStride;
+    k.im2col_f32(x + n * xStride, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, col);
+    // dw (FN, CKK) += dy_n (FN, OHW) * col^T (OHW, CKK)
+    k.gemm_f32(0, 1, g.FN, CKK, OHW, 1, dyn, OHW, col, OHW, n === 0 ? 0 : 1, dw, CKK);
+    if (dx >= 0) {
+      // dcol (CKK, OHW) = w^T (CKK, FN) * dy_n (FN, OHW)
+      k.gemm_f32(1, 0, CKK, OHW, g.FN, 1, w, CKK, dyn, OHW, 0, dcol, OHW);
+      k.col2im_f32(dcol, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx + n * xStride);
+    }
+  }
+  if (g.N === 0) k.fill_f32(dw, g.FN * CKK, 0);
+  k.bias_grad_channels_f32(dy, db, g.N, g.FN, OHW);
+}
