@@ -1,6 +1,7 @@
 // Compiles assembly/ into build/kernels.<target>.wasm for every target in asconfig.json.
+// Each output is written to a temporary name and renamed, so a reader never sees half a file.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -8,7 +9,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
 mkdirSync(join(root, 'build'), { recursive: true });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-for (const target of Object.keys(config.targets)) {
-  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
-  console.log(`built build/kernels.${target}.wasm`);
+for (const [target, options] of Object.entries(config.targets)) {
+  const tmp = `${options.outFile}.${process.pid}.tmp`;
+  const tmpText = `${options.textFile}.${process.pid}.tmp`;
+  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target, '--outFile', tmp, '--textFile', tmpText],
+    { cwd: root, stdio: 'inherit' });
+  renameSync(join(root, tmp), join(root, options.outFile));
+  renameSync(join(root, tmpText), join(root, options.textFile));
+  console.log(`built ${options.outFile}`);
 }
