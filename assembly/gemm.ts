@@ -1,3 +1,696 @@
-// gemm.ts — PLACEHOLDER, replaced by the real kernels. Shapes: see src/backend/kernels.ts.
+// gemm.ts — C = alpha * op(A) * op(B) + beta * C, f32, row-major (shapes: src/backend/kernels.ts).
+//
+// Plain f32x4 mul + add (no relaxed SIMD), register-blocked for x64: V8 gives Wasm 15 XMM
+// registers and every mul needs a temporary, so a tile holds at most ~11 accumulators
+// without spilling; both micro-kernels keep 10.
+//
+//  * broadcast path (NN, TN, TT): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
+//    accumulators; per k it loads one 8-wide k-row of the op(B) panel and broadcasts the 5
+//    op(A) values of that k. Both panels are read as k-rows: base pointer + byte stride per k.
+//    - op(A): blocks of MC x KC are packed into PACK_A, panels of MR rows, k-major
+//      (`pack_a_rows` transposes 4x4 blocks with shuffles; `pack_a_cols` copies the MR
+//      contiguous values of each k of a transposed A). Reading a transposed A in place
+//      measured no faster, and packing keeps the L1 footprint small for any lda.
+//    - op(B) not transposed: read in place with stride ldb, unless the stride is a multiple
+//      of 1 KiB (it would alias a few L1 sets) — then packed like a transposed B.
+//      Transposed B: each 8-column panel is packed (transposed) into PACK_B (`pack_b_cols`).
+//    - Edges (fewer than MR rows or NR columns) are packed with zero padding; a kernel
+//      computes the padded tile into TILE and `merge_tile` writes the valid part, so nothing
+//      outside A, B or C is ever read or written. One or two leftover rows run a row at a
+//      time (`micro_1x8_simd`), a leftover of <= 4 columns runs `micro_5x4_simd`, so small
+//      M (batch-1 inference) and narrow N do not pay for a mostly-zero 5x8 tile.
+//
+//  * dot path (NT: A not transposed, B transposed): op(A) rows and op(B) columns are both
+//    contiguous runs of k, so nothing is packed: `dot_5x2_simd` keeps 5x2 dot products as 10
+//    f32x4 accumulators over k (4 k per step), reduces them horizontally at the end and
+//    writes C. K tails use v128.load32_zero (one k per step), so no row is read past its end.
+//
+// beta == 0 never reads C (NaN in C does not leak). alpha == 0 or K == 0 only scales C.
+// The order of the k-summation differs from the plain-JS twin (k-blocks of KC; 4 interleaved
+// partial sums on the dot path), so results agree within float rounding, not bit for bit.
+//
+// Scratch is static (kernels never allocate) and therefore shared: one gemm_f32 at a time
+// per memory. A shared-memory (threads) build must give each thread its own scratch.
 
-export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32): void { unreachable(); }
+const MR: i32 = 5;   // rows of the broadcast micro-tile
+const NR: i32 = 8;   // columns of the broadcast micro-tile (2 x f32x4)
+const KC: i32 = 256; // k-block of the broadcast path
+const MC: i32 = 40;  // rows of op(A) per packed block (8 panels): 40 * 256 * 4 = 40 KiB
+// (MC = 120 measured a few % faster at 512^3, but all static data must fit the 1 initial
+// page that asconfig.json declares; see the note at PACK_A.)
+const KCD: i32 = 512; // k-block of the dot path: 5 A rows + 2 B rows = 14 KiB, in L1
+const NCD_BYTES: i32 = 192 * 1024; // op(B) columns per dot block: nc * kc * 4 <= this (L2)
+
+// Static scratch (kernels never allocate). Lands below __heap_base, which the TS memory
+// plan starts after. PACK_A: (MC/MR panels) x (KC, MR); PACK_B: (KC, NR); TILE: (MR, NR).
+// Never assumed to be zero: every cell is written before it is read. Without
+// --zeroFilledMemory these zero bytes are stored in the .wasm file (~49 KiB).
+const PACK_A: usize = memory.data(MC * KC * 4, 64);
+const PACK_B: usize = memory.data(KC * NR * 4, 64);
+const TILE: usize = memory.data(MR * NR * 4, 64);
+
+export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32,
+  B: usize, ldb: i32, beta: f32, C: usize, ldc: i32): void {
+  // A: (M, K) or (K, M) if transA, row stride lda; B: (K, N) or (N, K) if transB, row stride ldb; C: (M, N), row stride ldc
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if (transA == 0 && transB != 0) gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else gemm_broadcast(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/** C: (M, N) = beta * C; beta == 0 writes zeros without reading C. */
+function scale_c(M: i32, N: i32, beta: f32, C: usize, ldc: i32): void {
+  // C: (M, N), row stride ldc
+  const ldc4 = <usize>ldc << 2;
+  const vb = f32x4.splat(beta);
+  for (let i = 0; i < M; i++) {
+    const row = C + <usize>i * ldc4;
+    let j = 0;
+    if (beta == 0) {
+      for (; j + 4 <= N; j += 4) v128.store(row + (<usize>j << 2), f32x4.splat(0));
+      for (; j < N; j++) store<f32>(row + (<usize>j << 2), 0);
+    } else {
+      for (; j + 4 <= N; j += 4) {
+        const p = row + (<usize>j << 2);
+        v128.store(p, f32x4.mul(v128.load(p), vb));
+      }
+      for (; j < N; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) * beta);
+      }
+    }
+  }
+}
+
+// ---- broadcast path ------------------------------------------------------------------
+
+function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32,
+  B: usize, ldb: i32, beta: f32, C: usize, ldc: i32): void {
+  // op(A): (M, K), op(B): (K, N), C: (M, N); A/B/C row strides lda/ldb/ldc (elements)
+  const lda4 = <usize>lda << 2;
+  const ldb4 = <usize>ldb << 2;
+  const ldc4 = <usize>ldc << 2;
+  // op(B) k-rows in place only when the stride does not alias a few L1 sets
+  const directB = !transB && ((ldb4 & 1023) != 0 || K <= 64);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const bb: f32 = pc == 0 ? beta : 1;
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = min(MC, M - ic);
+      if (transA) pack_a_cols(A + <usize>pc * lda4 + (<usize>ic << 2), lda4, mc, kc, PACK_A);
+      else pack_a_rows(A + <usize>ic * lda4 + (<usize>pc << 2), lda4, mc, kc, PACK_A);
+      for (let jc = 0; jc < N; jc += NR) {
+        const nr = min(NR, N - jc);
+        let pb: usize;
+        let bs: usize;
+        if (directB && nr == NR) {
+          pb = B + <usize>pc * ldb4 + (<usize>jc << 2);
+          bs = ldb4;
+        } else {
+          if (transB) pack_b_cols(B + <usize>jc * ldb4 + (<usize>pc << 2), ldb4, nr, kc, PACK_B);
+          else pack_b_rows(B + <usize>pc * ldb4 + (<usize>jc << 2), ldb4, nr, kc, PACK_B);
+          pb = PACK_B;
+          bs = <usize>NR << 2;
+        }
+        for (let ir = 0; ir < mc; ir += MR) {
+          const mr = min(MR, mc - ir);
+          const pa = PACK_A + <usize>(ir * kc) * 4; // panel ir/MR starts at (ir/MR) * kc * MR floats
+          const c = C + <usize>(ic + ir) * ldc4 + (<usize>jc << 2);
+          if (mr == MR && nr == NR) {
+            micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
+          } else if (mr <= 2) {
+            // one or two rows: a row at a time beats a tile that is 60-80% zero padding
+            for (let r = 0; r < mr; r++) {
+              const cr = c + <usize>r * ldc4;
+              if (nr == NR) {
+                micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, cr, alpha, bb);
+              } else {
+                micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, TILE, 1, 0);
+                merge_tile(TILE, 1, nr, cr, ldc4, alpha, bb);
+              }
+            }
+          } else if (nr <= 4) {
+            micro_5x4_simd(kc, pa, <usize>MR << 2, pb, bs, TILE);
+            merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
+          } else {
+            micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, TILE, <usize>NR << 2, 1, 0);
+            merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Packs mc rows x kc columns of a row-major op(A) into panels of MR rows, k-major, zero padded. */
+function pack_a_rows(src: usize, lda4: usize, mc: i32, kc: i32, dst: usize): void {
+  // src: (mc, kc) with row stride lda4 bytes; dst: (ceil(mc/MR), kc, MR)
+  const panelBytes = <usize>(kc * MR) << 2;
+  let i = 0;
+  for (; i + MR <= mc; i += MR) {
+    const s0 = src + <usize>i * lda4;
+    const s1 = s0 + lda4;
+    const s2 = s1 + lda4;
+    const s3 = s2 + lda4;
+    const s4 = s3 + lda4;
+    let d = dst + <usize>(i / MR) * panelBytes;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = v128.load(s0 + o);
+      const v1 = v128.load(s1 + o);
+      const v2 = v128.load(s2 + o);
+      const v3 = v128.load(s3 + o);
+      const v4 = v128.load(s4 + o);
+      const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+      v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+      v128.store32_lane(d, v4, 0, 16);
+      v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
+      v128.store32_lane(d, v4, 1, 36);
+      v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
+      v128.store32_lane(d, v4, 2, 56);
+      v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
+      v128.store32_lane(d, v4, 3, 76);
+      d += 80;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      store<f32>(d, load<f32>(s0 + o));
+      store<f32>(d, load<f32>(s1 + o), 4);
+      store<f32>(d, load<f32>(s2 + o), 8);
+      store<f32>(d, load<f32>(s3 + o), 12);
+      store<f32>(d, load<f32>(s4 + o), 16);
+      d += 20;
+    }
+  }
+  if (i < mc) {
+    const rows = mc - i;
+    const d0 = dst + <usize>(i / MR) * panelBytes;
+    for (let r = 0; r < MR; r++) {
+      const s = src + <usize>(i + r) * lda4;
+      let d = d0 + (<usize>r << 2);
+      if (r < rows) {
+        for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += 20; }
+      } else {
+        for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 20; }
+      }
+    }
+  }
+}
+
+/** Packs mc columns x kc k-rows of a transposed A (op(A) = src^T) into panels of MR rows, k-major, zero padded. */
+function pack_a_cols(src: usize, lda4: usize, mc: i32, kc: i32, dst: usize): void {
+  // src: (kc, mc) with row stride lda4 bytes; dst: (ceil(mc/MR), kc, MR)
+  const panelBytes = <usize>(kc * MR) << 2;
+  let i = 0;
+  for (; i + MR <= mc; i += MR) {
+    let s = src + (<usize>i << 2);
+    let d = dst + <usize>(i / MR) * panelBytes;
+    for (let k = 0; k < kc; k++) {
+      v128.store(d, v128.load(s));
+      store<f32>(d, load<f32>(s, 16), 16);
+      s += lda4;
+      d += 20;
+    }
+  }
+  if (i < mc) {
+    const rows = mc - i;
+    let s = src + (<usize>i << 2);
+    let d = dst + <usize>(i / MR) * panelBytes;
+    for (let k = 0; k < kc; k++) {
+      for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(s + (<usize>r << 2)) : 0);
+      s += lda4;
+      d += 20;
+    }
+  }
+}
+
+/** Packs kc k-rows x nr (<= NR) columns of a non-transposed B, zero padded to NR. */
+function pack_b_rows(src: usize, ldb4: usize, nr: i32, kc: i32, dst: usize): void {
+  // src: (kc, nr) with row stride ldb4 bytes; dst: (kc, NR)
+  let s = src;
+  let d = dst;
+  if (nr == NR) {
+    for (let k = 0; k < kc; k++) {
+      v128.store(d, v128.load(s));
+      v128.store(d, v128.load(s, 16), 16);
+      s += ldb4;
+      d += 32;
+    }
+  } else {
+    for (let k = 0; k < kc; k++) {
+      for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), j < nr ? load<f32>(s + (<usize>j << 2)) : 0);
+      s += ldb4;
+      d += 32;
+    }
+  }
+}
+
+/** Packs nr (<= NR) rows x kc columns of a transposed B (op(B) = B^T) as (kc, NR), zero padded. */
+function pack_b_cols(src: usize, ldb4: usize, nr: i32, kc: i32, dst: usize): void {
+  // src: (nr, kc) with row stride ldb4 bytes; dst: (kc, NR)
+  if (nr == NR) {
+    const s0 = src;
+    const s1 = s0 + ldb4;
+    const s2 = s1 + ldb4;
+    const s3 = s2 + ldb4;
+    const s4 = s3 + ldb4;
+    const s5 = s4 + ldb4;
+    const s6 = s5 + ldb4;
+    const s7 = s6 + ldb4;
+    let d = dst;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const o = <usize>k << 2;
+      let v0 = v128.load(s0 + o);
+      let v1 = v128.load(s1 + o);
+      let v2 = v128.load(s2 + o);
+      let v3 = v128.load(s3 + o);
+      let t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5);
+      let t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+      let t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+      let t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+      v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+      v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+      v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+      v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+      v0 = v128.load(s4 + o);
+      v1 = v128.load(s5 + o);
+      v2 = v128.load(s6 + o);
+      v3 = v128.load(s7 + o);
+      t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5);
+      t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+      t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+      t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+      v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5), 16);
+      v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 48);
+      v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 80);
+      v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 112);
+      d += 128;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      store<f32>(d, load<f32>(s0 + o));
+      store<f32>(d, load<f32>(s1 + o), 4);
+      store<f32>(d, load<f32>(s2 + o), 8);
+      store<f32>(d, load<f32>(s3 + o), 12);
+      store<f32>(d, load<f32>(s4 + o), 16);
+      store<f32>(d, load<f32>(s5 + o), 20);
+      store<f32>(d, load<f32>(s6 + o), 24);
+      store<f32>(d, load<f32>(s7 + o), 28);
+      d += 32;
+    }
+  } else {
+    for (let j = 0; j < NR; j++) {
+      const s = src + <usize>j * ldb4;
+      let d = dst + (<usize>j << 2);
+      if (j < nr) {
+        for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += 32; }
+      } else {
+        for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 32; }
+      }
+    }
+  }
+}
+
+/**
+ * The 5x8 register tile: C = alpha * sum_k a_k b_k^T + beta * C (beta == 0: C not read).
+ * Row k of the A panel is 5 floats at pa + k*as, row k of the B panel 8 floats at pb + k*bs.
+ */
+function micro_5x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: usize, ldc4: usize,
+  alpha: f32, beta: f32): void {
+  // a panel: (kc, 5) with k-stride as bytes; b panel: (kc, 8) with k-stride bs bytes; c: (5, 8) with row stride ldc4 bytes
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00;
+  let c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    pa += as;
+    pb += bs;
+  }
+  // The accumulators are consumed in reverse order (row 4 first): with the natural order
+  // V8 (TurboFan, Node 20) hoists all 7 loads of an iteration to the top of the loop body,
+  // needs 17 XMM registers and spills two accumulators, halving the speed.
+  const va = f32x4.splat(alpha);
+  const c1 = c + ldc4;
+  const c2 = c1 + ldc4;
+  const c3 = c2 + ldc4;
+  const c4 = c3 + ldc4;
+  if (beta == 0) {
+    v128.store(c4, f32x4.mul(c41, va), 16);
+    v128.store(c4, f32x4.mul(c40, va));
+    v128.store(c3, f32x4.mul(c31, va), 16);
+    v128.store(c3, f32x4.mul(c30, va));
+    v128.store(c2, f32x4.mul(c21, va), 16);
+    v128.store(c2, f32x4.mul(c20, va));
+    v128.store(c1, f32x4.mul(c11, va), 16);
+    v128.store(c1, f32x4.mul(c10, va));
+    v128.store(c, f32x4.mul(c01, va), 16);
+    v128.store(c, f32x4.mul(c00, va));
+  } else {
+    const vb = f32x4.splat(beta);
+    v128.store(c4, f32x4.add(f32x4.mul(c41, va), f32x4.mul(v128.load(c4, 16), vb)), 16);
+    v128.store(c4, f32x4.add(f32x4.mul(c40, va), f32x4.mul(v128.load(c4), vb)));
+    v128.store(c3, f32x4.add(f32x4.mul(c31, va), f32x4.mul(v128.load(c3, 16), vb)), 16);
+    v128.store(c3, f32x4.add(f32x4.mul(c30, va), f32x4.mul(v128.load(c3), vb)));
+    v128.store(c2, f32x4.add(f32x4.mul(c21, va), f32x4.mul(v128.load(c2, 16), vb)), 16);
+    v128.store(c2, f32x4.add(f32x4.mul(c20, va), f32x4.mul(v128.load(c2), vb)));
+    v128.store(c1, f32x4.add(f32x4.mul(c11, va), f32x4.mul(v128.load(c1, 16), vb)), 16);
+    v128.store(c1, f32x4.add(f32x4.mul(c10, va), f32x4.mul(v128.load(c1), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(c01, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+    v128.store(c, f32x4.add(f32x4.mul(c00, va), f32x4.mul(v128.load(c), vb)));
+  }
+}
+
+/** One row of the 5x8 tile: c = alpha * sum_k a_k b_k + beta * c (beta == 0: c not read). */
+function micro_1x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: usize, alpha: f32, beta: f32): void {
+  // a: (kc) with k-stride as bytes; b panel: (kc, 8) with k-stride bs bytes; c: (8)
+  let s0 = f32x4.splat(0), s1 = s0, t0 = s0, t1 = s0; // even and odd k: 4 independent chains
+  let k = 0;
+  for (; k + 2 <= kc; k += 2) {
+    let a = v128.load32_splat(pa);
+    s0 = f32x4.add(s0, f32x4.mul(a, v128.load(pb)));
+    s1 = f32x4.add(s1, f32x4.mul(a, v128.load(pb, 16)));
+    a = v128.load32_splat(pa + as);
+    t0 = f32x4.add(t0, f32x4.mul(a, v128.load(pb + bs)));
+    t1 = f32x4.add(t1, f32x4.mul(a, v128.load(pb + bs, 16)));
+    pa += as << 1;
+    pb += bs << 1;
+  }
+  if (k < kc) {
+    const a = v128.load32_splat(pa);
+    s0 = f32x4.add(s0, f32x4.mul(a, v128.load(pb)));
+    s1 = f32x4.add(s1, f32x4.mul(a, v128.load(pb, 16)));
+  }
+  const va = f32x4.splat(alpha);
+  let r1 = f32x4.mul(f32x4.add(s1, t1), va);
+  let r0 = f32x4.mul(f32x4.add(s0, t0), va);
+  if (beta != 0) {
+    const vb = f32x4.splat(beta);
+    r1 = f32x4.add(r1, f32x4.mul(v128.load(c, 16), vb));
+    r0 = f32x4.add(r0, f32x4.mul(v128.load(c), vb));
+  }
+  v128.store(c, r1, 16);
+  v128.store(c, r0);
+}
+
+/** The left half of the 5x8 tile (narrow column edges): t[r][0..3] = sum_k a_k[r] b_k[0..3]. */
+function micro_5x4_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, t: usize): void {
+  // a panel: (kc, 5) with k-stride as bytes; b panel: (kc, >= 4) with k-stride bs bytes; t: (5, 8) dense, columns 0..3 written
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0;
+  for (let k = 0; k < kc; k++) {
+    const b = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b));
+    c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa, 16), b));
+    pa += as;
+    pb += bs;
+  }
+  v128.store(t, c4, 128);
+  v128.store(t, c3, 96);
+  v128.store(t, c2, 64);
+  v128.store(t, c1, 32);
+  v128.store(t, c0);
+}
+
+/** Writes the valid mr x nr corner of a full 5x8 tile into C. */
+function merge_tile(t: usize, mr: i32, nr: i32, c: usize, ldc4: usize, alpha: f32, beta: f32): void {
+  // t: (5, 8) dense; c: (mr, nr) with row stride ldc4 bytes
+  for (let i = 0; i < mr; i++) {
+    const ti = t + (<usize>(i * NR) << 2);
+    const ci = c + <usize>i * ldc4;
+    for (let j = 0; j < nr; j++) {
+      const o = <usize>j << 2;
+      const v = alpha * load<f32>(ti + o);
+      store<f32>(ci + o, beta == 0 ? v : v + beta * load<f32>(ci + o));
+    }
+  }
+}
+
+// ---- dot path (A not transposed, B transposed) -------------------------------------------
+
+function gemm_dot(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
+  beta: f32, C: usize, ldc: i32): void {
+  // A: (M, K) row stride lda; B: (N, K) row stride ldb (op(B) = B^T); C: (M, N) row stride ldc
+  const lda4 = <usize>lda << 2;
+  const ldb4 = <usize>ldb << 2;
+  const ldc4 = <usize>ldc << 2;
+  for (let pc = 0; pc < K; pc += KCD) {
+    const kc = min(KCD, K - pc);
+    const bb: f32 = pc == 0 ? beta : 1;
+    let ncd = (NCD_BYTES / (kc << 2)) & ~1;
+    if (ncd < 2) ncd = 2;
+    for (let jc = 0; jc < N; jc += ncd) {
+      const jend = min(N, jc + ncd);
+      for (let i = 0; i < M; i += MR) {
+        const mr = min(MR, M - i);
+        const a = A + <usize>i * lda4 + (<usize>pc << 2);
+        const crow = C + <usize>i * ldc4;
+        if (mr == MR) {
+          let j = jc;
+          for (; j + 2 <= jend; j += 2) {
+            dot_5x2_simd(kc, a, lda4, B + <usize>j * ldb4 + (<usize>pc << 2), ldb4, crow + (<usize>j << 2), ldc4, alpha, bb);
+          }
+          if (j < jend) dot_5x1_simd(kc, a, lda4, B + <usize>j * ldb4 + (<usize>pc << 2), crow + (<usize>j << 2), ldc4, alpha, bb);
+        } else {
+          for (let r = 0; r < mr; r++) {
+            const ar = a + <usize>r * lda4;
+            const cr = crow + <usize>r * ldc4;
+            let j = jc;
+            for (; j + 2 <= jend; j += 2) {
+              dot_1x2_simd(kc, ar, B + <usize>j * ldb4 + (<usize>pc << 2), ldb4, cr + (<usize>j << 2), alpha, bb);
+            }
+            if (j < jend) {
+              const s = dot_1x1_simd(kc, ar, B + <usize>j * ldb4 + (<usize>pc << 2));
+              const cp = cr + (<usize>j << 2);
+              store<f32>(cp, bb == 0 ? alpha * s : alpha * s + bb * load<f32>(cp));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Horizontal sums of 4 vectors: [sum(v0), sum(v1), sum(v2), sum(v3)]. */
+// @ts-ignore: decorator
+@inline
+function hsum4(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const u01 = f32x4.add(i32x4.shuffle(v0, v1, 0, 4, 1, 5), i32x4.shuffle(v0, v1, 2, 6, 3, 7));
+  const u23 = f32x4.add(i32x4.shuffle(v2, v3, 0, 4, 1, 5), i32x4.shuffle(v2, v3, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(u01, u23, 0, 1, 4, 5), i32x4.shuffle(u01, u23, 2, 3, 6, 7));
+}
+
+/** Horizontal sums of 2 vectors in lanes 0 and 1: [sum(v0), sum(v1), ...]. */
+// @ts-ignore: decorator
+@inline
+function hsum2(v0: v128, v1: v128): v128 {
+  const u = f32x4.add(i32x4.shuffle(v0, v1, 0, 4, 1, 5), i32x4.shuffle(v0, v1, 2, 6, 3, 7));
+  return f32x4.add(u, i32x4.shuffle(u, u, 2, 3, 0, 1));
+}
+
+/** Stores lanes 0,1 of v into c[0..1] as alpha * v + beta * c (beta == 0: c not read). */
+// @ts-ignore: decorator
+@inline
+function store_pair(c: usize, v: v128, alpha: f32, beta: f32): void {
+  let r = f32x4.mul(v, f32x4.splat(alpha));
+  if (beta != 0) r = f32x4.add(r, f32x4.mul(v128.load64_zero(c), f32x4.splat(beta)));
+  v128.store64_lane(c, r, 0);
+}
+
+/** 5x2 block of dot products over k: C[r][j] = alpha * sum_k a[r][k] * b[j][k] + beta * C[r][j]. */
+function dot_5x2_simd(kc: i32, a: usize, lda4: usize, b: usize, ldb4: usize, c: usize, ldc4: usize,
+  alpha: f32, beta: f32): void {
+  // a: (5, kc) with row stride lda4 bytes; b: (2, kc) with row stride ldb4 bytes; c: (5, 2) with row stride ldc4 bytes
+  let a0 = a;
+  let a1 = a0 + lda4;
+  let a2 = a1 + lda4;
+  let a3 = a2 + lda4;
+  let a4 = a3 + lda4;
+  let b0 = b;
+  let b1 = b + ldb4;
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00;
+  let c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    const vb0 = v128.load(b0);
+    const vb1 = v128.load(b1);
+    let va = v128.load(a0);
+    c00 = f32x4.add(c00, f32x4.mul(va, vb0));
+    c01 = f32x4.add(c01, f32x4.mul(va, vb1));
+    va = v128.load(a1);
+    c10 = f32x4.add(c10, f32x4.mul(va, vb0));
+    c11 = f32x4.add(c11, f32x4.mul(va, vb1));
+    va = v128.load(a2);
+    c20 = f32x4.add(c20, f32x4.mul(va, vb0));
+    c21 = f32x4.add(c21, f32x4.mul(va, vb1));
+    va = v128.load(a3);
+    c30 = f32x4.add(c30, f32x4.mul(va, vb0));
+    c31 = f32x4.add(c31, f32x4.mul(va, vb1));
+    va = v128.load(a4);
+    c40 = f32x4.add(c40, f32x4.mul(va, vb0));
+    c41 = f32x4.add(c41, f32x4.mul(va, vb1));
+    a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; b0 += 16; b1 += 16;
+  }
+  for (; k < kc; k++) {
+    const vb0 = v128.load32_zero(b0);
+    const vb1 = v128.load32_zero(b1);
+    let va = v128.load32_zero(a0);
+    c00 = f32x4.add(c00, f32x4.mul(va, vb0));
+    c01 = f32x4.add(c01, f32x4.mul(va, vb1));
+    va = v128.load32_zero(a1);
+    c10 = f32x4.add(c10, f32x4.mul(va, vb0));
+    c11 = f32x4.add(c11, f32x4.mul(va, vb1));
+    va = v128.load32_zero(a2);
+    c20 = f32x4.add(c20, f32x4.mul(va, vb0));
+    c21 = f32x4.add(c21, f32x4.mul(va, vb1));
+    va = v128.load32_zero(a3);
+    c30 = f32x4.add(c30, f32x4.mul(va, vb0));
+    c31 = f32x4.add(c31, f32x4.mul(va, vb1));
+    va = v128.load32_zero(a4);
+    c40 = f32x4.add(c40, f32x4.mul(va, vb0));
+    c41 = f32x4.add(c41, f32x4.mul(va, vb1));
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; b0 += 4; b1 += 4;
+  }
+  // h01 = [c00 c01 c10 c11], h23 = [c20 c21 c30 c31], h4 = [c40 c41 . .]; consumed from the
+  // last row up (see micro_5x8_simd: the natural order makes V8 spill in the loop).
+  const va = f32x4.splat(alpha);
+  let h4 = f32x4.mul(hsum2(c40, c41), va);
+  let h23 = f32x4.mul(hsum4(c20, c21, c30, c31), va);
+  let h01 = f32x4.mul(hsum4(c00, c01, c10, c11), va);
+  const c1 = c + ldc4;
+  const c2 = c1 + ldc4;
+  const c3 = c2 + ldc4;
+  const c4 = c3 + ldc4;
+  if (beta != 0) {
+    const vb = f32x4.splat(beta);
+    h4 = f32x4.add(h4, f32x4.mul(v128.load64_zero(c4), vb));
+    h23 = f32x4.add(h23, f32x4.mul(v128.load64_lane(c3, v128.load64_zero(c2), 1), vb));
+    h01 = f32x4.add(h01, f32x4.mul(v128.load64_lane(c1, v128.load64_zero(c), 1), vb));
+  }
+  v128.store64_lane(c4, h4, 0);
+  v128.store64_lane(c3, h23, 1);
+  v128.store64_lane(c2, h23, 0);
+  v128.store64_lane(c1, h01, 1);
+  v128.store64_lane(c, h01, 0);
+}
+
+/** 5x1 column of dot products (the odd last column of the dot path). */
+function dot_5x1_simd(kc: i32, a: usize, lda4: usize, b: usize, c: usize, ldc4: usize, alpha: f32, beta: f32): void {
+  // a: (5, kc) with row stride lda4 bytes; b: (kc); c: (5, 1) with row stride ldc4 bytes
+  let a0 = a;
+  let a1 = a0 + lda4;
+  let a2 = a1 + lda4;
+  let a3 = a2 + lda4;
+  let a4 = a3 + lda4;
+  let b0 = b;
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0;
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    const vb = v128.load(b0);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load(a0), vb));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load(a1), vb));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load(a2), vb));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load(a3), vb));
+    c4 = f32x4.add(c4, f32x4.mul(v128.load(a4), vb));
+    a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; b0 += 16;
+  }
+  for (; k < kc; k++) {
+    const vb = v128.load32_zero(b0);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_zero(a0), vb));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_zero(a1), vb));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_zero(a2), vb));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_zero(a3), vb));
+    c4 = f32x4.add(c4, f32x4.mul(v128.load32_zero(a4), vb));
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; b0 += 4;
+  }
+  const h = f32x4.mul(hsum4(c0, c1, c2, c3), f32x4.splat(alpha));
+  const h4 = alpha * f32x4.extract_lane(hsum2(c4, c4), 0);
+  let p = c;
+  for (let r = 0; r < 5; r++) {
+    let v: f32 = r == 0 ? f32x4.extract_lane(h, 0) : r == 1 ? f32x4.extract_lane(h, 1)
+      : r == 2 ? f32x4.extract_lane(h, 2) : r == 3 ? f32x4.extract_lane(h, 3) : h4;
+    if (beta != 0) v += beta * load<f32>(p);
+    store<f32>(p, v);
+    p += ldc4;
+  }
+}
+
+/** 1x2 row of dot products (the last MR-partial rows of the dot path). */
+function dot_1x2_simd(kc: i32, a: usize, b: usize, ldb4: usize, c: usize, alpha: f32, beta: f32): void {
+  // a: (kc); b: (2, kc) with row stride ldb4 bytes; c: (2)
+  let b0 = b;
+  let b1 = b + ldb4;
+  let p = a;
+  let s0 = f32x4.splat(0), s1 = s0, t0 = s0, t1 = s0;
+  let k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    let va = v128.load(p);
+    s0 = f32x4.add(s0, f32x4.mul(va, v128.load(b0)));
+    s1 = f32x4.add(s1, f32x4.mul(va, v128.load(b1)));
+    va = v128.load(p, 16);
+    t0 = f32x4.add(t0, f32x4.mul(va, v128.load(b0, 16)));
+    t1 = f32x4.add(t1, f32x4.mul(va, v128.load(b1, 16)));
+    p += 32; b0 += 32; b1 += 32;
+  }
+  for (; k + 4 <= kc; k += 4) {
+    const va = v128.load(p);
+    s0 = f32x4.add(s0, f32x4.mul(va, v128.load(b0)));
+    s1 = f32x4.add(s1, f32x4.mul(va, v128.load(b1)));
+    p += 16; b0 += 16; b1 += 16;
+  }
+  for (; k < kc; k++) {
+    const va = v128.load32_zero(p);
+    s0 = f32x4.add(s0, f32x4.mul(va, v128.load32_zero(b0)));
+    s1 = f32x4.add(s1, f32x4.mul(va, v128.load32_zero(b1)));
+    p += 4; b0 += 4; b1 += 4;
+  }
+  store_pair(c, hsum2(f32x4.add(s0, t0), f32x4.add(s1, t1)), alpha, beta);
+}
+
+/** One dot product over k: sum_k a[k] * b[k]. */
+function dot_1x1_simd(kc: i32, a: usize, b: usize): f32 {
+  // a: (kc); b: (kc)
+  let s = f32x4.splat(0);
+  let t = s;
+  let k = 0;
+  let pa = a;
+  let pb = b;
+  for (; k + 8 <= kc; k += 8) {
+    s = f32x4.add(s, f32x4.mul(v128.load(pa), v128.load(pb)));
+    t = f32x4.add(t, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
+    pa += 32; pb += 32;
+  }
+  for (; k + 4 <= kc; k += 4) {
+    s = f32x4.add(s, f32x4.mul(v128.load(pa), v128.load(pb)));
+    pa += 16; pb += 16;
+  }
+  for (; k < kc; k++) {
+    s = f32x4.add(s, f32x4.mul(v128.load32_zero(pa), v128.load32_zero(pb)));
+    pa += 4; pb += 4;
+  }
+  return f32x4.extract_lane(hsum2(f32x4.add(s, t), s), 0);
+}

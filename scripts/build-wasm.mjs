@@ -18,3 +18,18 @@ for (const [target, options] of Object.entries(config.targets)) {
   renameSync(join(root, tmpText), join(root, options.textFile));
   console.log(`built ${options.outFile}`);
 }
+
+// The bench's Wasm SIMD peak microbenchmarks (bench/assembly/): plain SIMD and relaxed SIMD.
+// Compiled from bench/assembly/ so the kernels' asconfig.json does not apply to them.
+const peaks = [
+  { entry: 'peak.ts', outFile: 'build/peak.wasm', enable: 'simd' },
+  { entry: 'peak-relaxed.ts', outFile: 'build/peak.relaxed.wasm', enable: 'simd,relaxed-simd' },
+];
+for (const { entry, outFile, enable } of peaks) {
+  const tmp = join(root, `${outFile}.${process.pid}.tmp`);
+  execFileSync(process.execPath, [asc, entry, '--outFile', tmp, '--enable', enable, '--runtime', 'stub',
+    '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--use', 'abort=', '--noExportMemory'],
+    { cwd: join(root, 'bench', 'assembly'), stdio: 'inherit' });
+  renameSync(tmp, join(root, outFile));
+  console.log(`built ${outFile}`);
+}

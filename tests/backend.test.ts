@@ -16,3 +16,14 @@ describe('createBackend', () => {
     await expect(createBackend('gpu' as never)).rejects.toThrow(/unknown backend "gpu"/);
   });
 });
+
+describe('importedMemoryMinPages', () => {
+  it('reads the memory minimum the module declares (as the .wat shows it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { importedMemoryMinPages } = await import('../src/backend/wasm/binary.js');
+    const wasm = new Uint8Array(readFileSync('build/kernels.simd.wasm'));
+    const wat = readFileSync('build/kernels.simd.wat', 'utf8');
+    const declared = Number(/\(import "env" "memory" \(memory \$\d+ (\d+)/.exec(wat)![1]);
+    expect(importedMemoryMinPages(wasm)).toBe(declared);
+  });
+});

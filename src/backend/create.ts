@@ -3,6 +3,7 @@ import { Backend, type BackendName } from './backend.js';
 import { LinearMemory } from './memory.js';
 import { createJsKernels } from './js/index.js';
 import { instantiateKernels, simdSupported, SIMD_WASM } from './wasm/load.js';
+import { importedMemoryMinPages } from './wasm/binary.js';
 import { WasmCnnError } from '../errors.js';
 
 export interface BackendOptions {
@@ -23,7 +24,7 @@ export async function createBackend(name: BackendName = 'wasm', options: Backend
   const threadsNote = threads > 1 ? `multi-threaded kernels are not built yet; running on 1 thread instead of ${threads}` : undefined;
   if (name === 'wasm') {
     if (!simdSupported()) throw new WasmCnnError('createBackend: this engine does not support WebAssembly SIMD; use the "js" backend');
-    const memory = new WebAssembly.Memory({ initial: pages });
+    const memory = new WebAssembly.Memory({ initial: Math.max(pages, importedMemoryMinPages(SIMD_WASM)) });
     const { kernels, heapBase } = instantiateKernels(SIMD_WASM, memory);
     return new Backend('wasm', new LinearMemory(memory, heapBase), kernels,
       { simd: true, relaxedSimd: false, threads: 1, threadsNote });

@@ -1,11 +1,100 @@
-// im2col.ts — PLACEHOLDER, replaced by the real JS twins. Shapes: see src/backend/kernels.ts.
+// im2col.ts — plain-JS twins of assembly/im2col.ts (one image, Caffe layout; shapes: src/backend/kernels.ts).
+//
+// Row r = (c*KH + kh)*KW + kw of col holds x[c, oh*strideH - padH + kh, ow*strideW - padW + kw]
+// for every (oh, ow), 0 outside x. The in-image output columns of a row form one range
+// [owLo, owHi) that depends on kw only, so the inner loops carry no bounds checks.
+// col2im adds in the order (c, kh, kw, oh, ow) like the Wasm kernel: bit-identical results.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
 
-export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number, strideH: number, strideW: number, padH: number, padW: number, col: Ptr): void {
-  throw new Error('im2col_f32: not implemented');
+/** Smallest o >= 0 with o*stride - pad + k >= 0, at most outN. */
+function firstInside(pad: number, k: number, stride: number, outN: number): number {
+  const need = pad - k;
+  const o = need <= 0 ? 0 : Math.ceil(need / stride);
+  return o < outN ? o : outN;
 }
 
-export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number, KH: number, KW: number, strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void {
-  throw new Error('col2im_f32: not implemented');
+/** One past the largest o < outN with o*stride - pad + k <= size - 1 (never below lo). */
+function endInside(size: number, pad: number, k: number, stride: number, outN: number, lo: number): number {
+  const lim = size - 1 + pad - k;
+  if (lim < 0) return lo;
+  const e = Math.floor(lim / stride) + 1;
+  return e < outN ? (e > lo ? e : lo) : outN;
+}
+
+/** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
+export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, col: Ptr): void {
+  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
+  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  if (C <= 0 || OH <= 0 || OW <= 0) return;
+  const f = heap.f32;
+  const HW = H * W;
+  let d = col >> 2;
+  for (let c = 0; c < C; c++) {
+    const plane = (x >> 2) + c * HW;
+    for (let kh = 0; kh < KH; kh++) {
+      const ohLo = firstInside(padH, kh, strideH, OH);
+      const ohHi = endInside(H, padH, kh, strideH, OH, ohLo);
+      for (let kw = 0; kw < KW; kw++) {
+        const owLo = firstInside(padW, kw, strideW, OW);
+        const owHi = endInside(W, padW, kw, strideW, OW, owLo);
+        // rows above the image
+        for (let e = d + ohLo * OW; d < e; d++) f[d] = 0;
+        let s = plane + (ohLo * strideH - padH + kh) * W + owLo * strideW - padW + kw;
+        const sStep = strideH * W;
+        for (let oh = ohLo; oh < ohHi; oh++, s += sStep) {
+          for (let e = d + owLo; d < e; d++) f[d] = 0;
+          if (strideW === 1) {
+            for (let i = s, e = d + owHi - owLo; d < e; d++, i++) f[d] = f[i];
+          } else {
+            for (let i = s, e = d + owHi - owLo; d < e; d++, i += strideW) f[d] = f[i];
+          }
+          for (let e = d + OW - owHi; d < e; d++) f[d] = 0;
+        }
+        // rows below the image
+        for (let e = d + (OH - ohHi) * OW; d < e; d++) f[d] = 0;
+      }
+    }
+  }
+}
+
+/** col: (C*KH*KW, OH*OW) -> x: (C, H, W), overwritten with the sum of all overlapping patches. */
+export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void {
+  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
+  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  if (C <= 0 || H <= 0 || W <= 0) return;
+  const f = heap.f32;
+  const HW = H * W;
+  if (OH <= 0 || OW <= 0) {
+    f.fill(0, x >> 2, (x >> 2) + C * HW);
+    return;
+  }
+  const OHW = OH * OW;
+  let row = col >> 2;
+  for (let c = 0; c < C; c++) {
+    const plane = (x >> 2) + c * HW;
+    f.fill(0, plane, plane + HW); // channel by channel: accumulated into while it is in cache
+    for (let kh = 0; kh < KH; kh++) {
+      const ohLo = firstInside(padH, kh, strideH, OH);
+      const ohHi = endInside(H, padH, kh, strideH, OH, ohLo);
+      for (let kw = 0; kw < KW; kw++, row += OHW) {
+        const owLo = firstInside(padW, kw, strideW, OW);
+        const owHi = endInside(W, padW, kw, strideW, OW, owLo);
+        const run = owHi - owLo;
+        if (run <= 0) continue;
+        let t = plane + (ohLo * strideH - padH + kh) * W + owLo * strideW - padW + kw;
+        const tStep = strideH * W;
+        let s = row + ohLo * OW + owLo;
+        for (let oh = ohLo; oh < ohHi; oh++, t += tStep, s += OW) {
+          if (strideW === 1) {
+            for (let i = 0; i < run; i++) f[t + i] += f[s + i];
+          } else {
+            for (let i = 0, j = t; i < run; i++, j += strideW) f[j] += f[s + i];
+          }
+        }
+      }
+    }
+  }
 }

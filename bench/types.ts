@@ -1,0 +1,125 @@
+/**
+ * The shape of a benchmark run: what `runBench` returns and what bench/results/<date>.json holds.
+ * Every figure is a throughput (higher is better) derived from the median of several timed
+ * trials after warm-up; min and max are the throughputs of the slowest and fastest trial.
+ */
+import type { BackendFeatures } from '../src/backend/backend.js';
+
+export const GROUPS = ['peak', 'kernels', 'e2e', 'peers'] as const;
+export type Group = (typeof GROUPS)[number];
+
+/**
+ * Who ran a figure: 'wasm' (wasm-cnn Wasm backend, 1 thread), 'wasm-<n>t' (n threads, when the
+ * build supports them), 'js' (the plain-JS backend), 'tfjs-wasm' / 'tfjs-cpu' (TF.js 4.x).
+ */
+export type Impl = string;
+
+export type Unit = 'GFLOP/s' | 'GB/s' | 'img/s';
+
+/** Per-call times of one measured case, in milliseconds. */
+export interface Timing {
+  /** Median over the trials of (trial time / reps). */
+  medianMs: number;
+  /** Fastest and slowest trial, per call. */
+  minMs: number;
+  maxMs: number;
+  /** Timed trials (after warm-up) and calls per trial. */
+  trials: number;
+  reps: number;
+  /** Untimed warm-up calls before the trials. */
+  warmup: number;
+  /** Per-call time of every trial, in the order they ran. */
+  samplesMs: number[];
+}
+
+export interface Figure {
+  group: Group;
+  /** Row key shared by every implementation of the same case, e.g. "gemm NT 512". */
+  name: string;
+  /** Human-readable shape, e.g. "(512,512,512)" for GEMM (M,N,K). */
+  shape: string;
+  impl: Impl;
+  unit: Unit;
+  /** Throughput at the median time. */
+  value: number;
+  /** Throughput of the slowest / fastest trial. */
+  min: number;
+  max: number;
+  /** Work per call: FLOP (GFLOP/s figures), bytes moved (GB/s) or images (img/s). */
+  work: number;
+  timing: Timing;
+  /** GEMM figures of wasm-cnn's Wasm backend: value as a percentage of the measured Wasm SIMD peak. */
+  pctOfPeak?: number;
+  /** Figures of the 1-thread Wasm backend (and multi-thread ones): this value divided by the same row's value of each other implementation. */
+  ratios?: Record<Impl, number>;
+}
+
+/** A case that could not run (e.g. TF.js wasm training: no Conv2DBackpropFilter kernel). */
+export interface Failure {
+  group: Group;
+  name: string;
+  impl: Impl;
+  /** The real error message, as thrown. */
+  error: string;
+}
+
+export interface PeakResult {
+  /**
+   * f32x4 mul+add on 12 independent accumulators, 1 thread, timed at the start and again at
+   * the end of the run (trials of both pooled). Its fastest trial (`simd.max`) is the
+   * denominator of every % of peak: a limit, which interference from other processes can
+   * only lower.
+   */
+  simd: Figure;
+  /** f32x4.relaxed_madd, measured in a child `node --experimental-wasm-relaxed-simd` when available. */
+  relaxedSimd?: Figure;
+  /** Why the relaxed-SIMD peak is missing, or how it was obtained. */
+  relaxedNote: string;
+}
+
+export interface ImplInfo {
+  impl: Impl;
+  /** What it is, in words ("wasm-cnn Wasm SIMD backend, 1 thread"). */
+  description: string;
+  /** wasm-cnn backends: `backend.features` as reported. */
+  features?: BackendFeatures;
+  /** TF.js backends: version, backend name, SIMD / threads as TF.js detected them, binary used. */
+  tfjs?: Record<string, string | number | boolean>;
+}
+
+export interface BenchOptions {
+  /** Fewer sizes, trials and steps: a smoke test (seconds, not minutes). */
+  quick?: boolean;
+  /** Groups to run (default: all). */
+  only?: Group[];
+  /** Directory for <date>.json, <date>.md and latest.md; null writes nothing. Default "bench/results". */
+  outDir?: string | null;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Skip implementations, e.g. ['tfjs-cpu'] (mainly for tests). */
+  skipImpls?: Impl[];
+}
+
+export interface BenchResults {
+  schema: 'wasm-cnn-bench/1';
+  /** ISO time the run started. */
+  date: string;
+  quick: boolean;
+  groups: Group[];
+  durationMs: number;
+  environment: {
+    node: string;
+    v8: string;
+    platform: string;
+    arch: string;
+    cpu: string;
+    cores: number;
+  };
+  impls: ImplInfo[];
+  peak?: PeakResult;
+  figures: Figure[];
+  failures: Failure[];
+  notes: string[];
+  /** Where the report went (absent when nothing was written). */
+  files?: { json: string; markdown: string; latest: string };
+}

@@ -1,0 +1,107 @@
+/**
+ * The `wasm-cnn` command. Bad input (unknown flags, missing or corrupt files, a parameter
+ * file for another architecture) prints one line `error: ...` and exits with code 2,
+ * without touching any existing output.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { WasmCnnError } from '../errors.js';
+import { OPTIMIZER_NAMES } from '../train/optimizers.js';
+import { CliError, EXIT_BAD_INPUT } from './errors.js';
+import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { MODEL_PRESETS } from './models.js';
+import { trainCommand } from './train.js';
+import { evalCommand, featureMapsCommand, filtersCommand, predictCommand } from './inspect.js';
+
+const backendOption = () => new Option('--backend <name>', 'wasm (SIMD WebAssembly) or js (plain JavaScript)')
+  .argParser(oneOf(['wasm', 'js'] as const)).default('wasm');
+
+function program(): Command {
+  const cli = new Command('wasm-cnn')
+    .description('Train and run convolutional neural networks on MNIST with SIMD WebAssembly kernels')
+    .exitOverride();
+
+  cli.command('train')
+    .description('train a model on the bundled MNIST (default: the course\'s run, SimpleConvNet, Adam lr 0.001, batch 100, 20 epochs on 5,000/1,000 images)')
+    .option('--full', 'use all 60,000 training and 10,000 test images')
+    .option('--train-size <n>', 'training images (default 5,000, or 60,000 with --full)', positiveInt)
+    .option('--test-size <n>', 'test images (default 1,000, or 10,000 with --full)', positiveInt)
+    .option('--epochs <n>', 'passes over the training images', positiveInt, 20)
+    .option('--batch <n>', 'mini-batch size', positiveInt, 100)
+    .option('--lr <x>', 'learning rate (default: the optimizer\'s, 0.001 for adam)', positiveNumber)
+    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(oneOf(OPTIMIZER_NAMES)).default('adam'))
+    .addOption(new Option('--model <preset>', `model preset: ${MODEL_PRESETS.join(', ')}`).argParser(oneOf(MODEL_PRESETS)).default('simple'))
+    .addOption(backendOption())
+    .option('--threads <n>', 'threads for the kernels', positiveInt, 1)
+    .option('--seed <n>', 'seed of the initial weights and the batch order', nonNegativeInt, 42)
+    .option('--out <dir>', 'output folder (default: a new folder under runs/)')
+    .option('--force', 'overwrite the files of an existing run in --out')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the results as JSON on stdout')
+    .action(async (opts) => { process.exitCode = await trainCommand(opts); });
+
+  cli.command('eval')
+    .description('test accuracy and confusion matrix of a parameter file')
+    .argument('<params>', 'a .safetensors file written by train')
+    .option('--test-size <n>', 'test images (default all 10,000)', positiveInt)
+    .option('--batch <n>', 'batch size', positiveInt, 100)
+    .addOption(backendOption())
+    .option('--json', 'print the results as JSON on stdout')
+    .action(async (params, opts) => { process.exitCode = await evalCommand(params, opts); });
+
+  cli.command('predict')
+    .description('predict the digit in a PNG (any size, converted like MNIST) or in a test image')
+    .argument('<params>', 'a .safetensors file written by train')
+    .argument('[image]', 'a PNG file')
+    .option('--index <n>', 'use test image N instead of a PNG', nonNegativeInt)
+    .addOption(backendOption())
+    .option('--json', 'print the results as JSON on stdout')
+    .action(async (params, image, opts) => { process.exitCode = await predictCommand(params, image, opts); });
+
+  cli.command('filters')
+    .description('draw the first convolution\'s filters as a grid (like the course\'s filter_show)')
+    .argument('<params>', 'a .safetensors file written by train')
+    .option('--out <file>', 'output PNG', 'filters.png')
+    .option('--force', 'overwrite an existing output file')
+    .addOption(backendOption())
+    .action(async (params, opts) => { process.exitCode = await filtersCommand(params, opts); });
+
+  cli.command('feature-maps')
+    .description('apply the first convolution to one test image and draw its feature maps')
+    .argument('<params>', 'a .safetensors file written by train')
+    .requiredOption('--index <n>', 'test image index', nonNegativeInt)
+    .option('--out <file>', 'output PNG', 'feature-maps.png')
+    .option('--force', 'overwrite an existing output file')
+    .addOption(backendOption())
+    .action(async (params, opts) => { process.exitCode = await featureMapsCommand(params, opts); });
+
+  cli.command('bench')
+    .description('benchmarks: kernels, end to end, TF.js peers, the Wasm SIMD peak (needs the dev dependencies)')
+    .option('--quick', 'a short smoke run')
+    .option('--only <group>', 'run one group: kernels, e2e, peers or peak')
+    .action(async (opts) => {
+      const args = [...(opts.quick ? ['--quick'] : []), ...(opts.only ? ['--only', opts.only] : [])];
+      const { main } = await import(new URL('./bench.js', import.meta.url).href) as { main: (argv: string[]) => Promise<number> };
+      process.exitCode = await main(args);
+    });
+
+  return cli;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed its message; --help and --version end with exit code 0
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    if (e instanceof CliError || e instanceof WasmCnnError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

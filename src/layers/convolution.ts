@@ -1,0 +1,104 @@
+/**
+ * Convolution layer (the course's Convolution): per-image im2col + GEMM via ops/conv.ts.
+ *   x: (N, C, H, W)  W: (FN, C, FH, FW)  b: (FN)  -> y: (N, FN, OH, OW)
+ *   backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); dW (FN, C, FH, FW), db (FN) kept on the layer.
+ *   scratch: col, dcol (C*FH*FW, OH*OW) for one image.
+ */
+import type { Backend } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { convGeom, colSize, convForward, convBackward, type ConvGeom } from '../ops/conv.js';
+import { checkWindowOptions } from '../ops/geometry.js';
+import { fmtShape, type Shape, type Tensor } from '../tensor.js';
+import { LayerBase, deviceParam, type Layer } from './layer.js';
+
+export interface ConvolutionOptions {
+  stride?: number;
+  pad?: number;
+  /** Compute the input gradient in backward (default true; a model's first layer does not need it). */
+  inputGrad?: boolean;
+  name?: string;
+}
+
+export class Convolution extends LayerBase implements Layer {
+  readonly type = 'Convolution' as const;
+  readonly W: Tensor;
+  readonly b: Tensor;
+  readonly dW: Tensor;
+  readonly db: Tensor;
+  readonly stride: number;
+  readonly pad: number;
+  inputGrad: boolean;
+  private readonly created: Tensor[] = [];
+  private readonly out = this.buffer();
+  private readonly dxBuf = this.buffer();
+  private readonly colBuf = this.buffer();
+  private readonly dcolBuf = this.buffer();
+  private x: Tensor | null = null;
+  private geom: ConvGeom | null = null;
+
+  constructor(backend: Backend, W: Tensor, b: Tensor, options: ConvolutionOptions = {}) {
+    super(backend, options.name ?? 'Convolution');
+    this.W = deviceParam(backend, this.name, 'W', W, 4);
+    if (this.W !== W) this.created.push(this.W);
+    this.b = deviceParam(backend, this.name, 'b', b, 1);
+    if (this.b !== b) this.created.push(this.b);
+    if (this.b.size !== this.W.shape[0]) {
+      throw new ShapeError(`${this.name}: b must have shape (${this.W.shape[0]}) for the ${this.W.shape[0]} filters of W ${fmtShape(this.W.shape)}, got ${fmtShape(this.b.shape)}`);
+    }
+    this.stride = options.stride ?? 1;
+    this.pad = options.pad ?? 0;
+    this.inputGrad = options.inputGrad ?? true;
+    checkWindowOptions(this.name, this.stride, this.pad);
+    this.dW = backend.zeros(this.W.shape);
+    this.db = backend.zeros(this.b.shape);
+    this.created.push(this.dW, this.db);
+  }
+
+  override get params() {
+    return { W: this.W, b: this.b };
+  }
+
+  override get grads() {
+    return { W: this.dW, b: this.db };
+  }
+
+  outputShape(inputShape: Shape): number[] {
+    const g = convGeom(this.name, inputShape, this.W.shape, this.stride, this.pad);
+    return [g.N, g.FN, g.OH, g.OW];
+  }
+
+  forward(input: Tensor): Tensor {
+    const x = this.deviceInput(input);
+    const g = convGeom(this.name, x.shape, this.W.shape, this.stride, this.pad);
+    const y = this.out.shaped([g.N, g.FN, g.OH, g.OW]);
+    const col = this.colBuf.reserve(colSize(g));
+    convForward(this.backend.kernels, g, x.ptr, this.W.ptr, this.b.ptr, y.ptr, col);
+    this.x = x;
+    this.geom = g;
+    this.outShape = y.shape;
+    return y;
+  }
+
+  backward(doutIn: Tensor): Tensor | null {
+    const dout = this.deviceDout(doutIn);
+    const g = this.geom!;
+    const x = this.x!;
+    const col = this.colBuf.reserve(colSize(g));
+    let dx: Tensor | null = null;
+    let dcol = -1;
+    if (this.inputGrad) {
+      dx = this.dxBuf.shaped(x.shape);
+      dcol = this.dcolBuf.reserve(colSize(g));
+    }
+    convBackward(this.backend.kernels, g, x.ptr, this.W.ptr, dout.ptr, this.dW.ptr, this.db.ptr, dx ? dx.ptr : -1, col, dcol);
+    return dx;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const t of this.created) t.dispose();
+    this.created.length = 0;
+    this.x = null;
+    this.geom = null;
+  }
+}

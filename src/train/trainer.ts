@@ -1,0 +1,453 @@
+/**
+ * Trainer: the course's common/trainer.py, made reproducible, asynchronous and safe.
+ *
+ * Semantics (and where they differ from the course):
+ * - iterPerEpoch = max(floor(trainSize / miniBatchSize), 1) and maxIter = epochs *
+ *   iterPerEpoch. Each epoch draws a fresh permutation of the training set from a
+ *   PRNG seeded with `seed` and walks it in full mini-batches; the last
+ *   trainSize % miniBatchSize samples of each permutation sit that epoch out (the
+ *   batch shape never changes, so the layers never re-plan their buffers). The course
+ *   draws every batch with replacement (np.random.choice) instead.
+ * - A step is, as in the course: gradient -> optimizer.update -> loss on the same batch
+ *   (evaluation mode, after the update) -> trainLossList. `recomputeLoss: false` records
+ *   the loss gradient() computed instead, saving a forward pass per step.
+ * - At the END of each epoch (the course evaluates at its start), train and test
+ *   accuracy are measured on the first evaluateSampleNumPerEpoch samples of each set
+ *   (all samples when unset) and appended to trainAccList / testAccList. After the last
+ *   epoch the accuracy on the whole test set is `testAcc` (reusing the last epoch's
+ *   figure when that already covered the whole test set).
+ * - Evaluation runs predict() in batches of miniBatchSize; a short last batch is
+ *   padded (see BatchGatherer) and only its real rows are counted.
+ * - optimizerParam defaults to the chosen optimizer's own defaults (Adam: lr 0.001);
+ *   the course passes {lr: 0.01} to whichever optimizer is chosen.
+ * - train() is async and yields to the event loop after every step (setImmediate in
+ *   Node, a MessageChannel message in browsers) so a UI or progress bar stays live.
+ *
+ * Divergence. After every step the loss is checked, and every parameter is checked with
+ * count_nonfinite_f32 (one pass over the parameters, far cheaper than the step). A
+ * device copy of the parameters is refreshed after every step that passes (one
+ * memcpy of the parameters: ~1.7 MB for SimpleConvNet, well under 1% of a step).
+ * When a check fails, the parameters are restored from that copy, i.e. to their values
+ * after the last finite step (or the initial values), and train() rejects with a
+ * DivergenceError naming the epoch, the iteration and the first non-finite tensor.
+ * With `snapshot: false` there is no copy and no restore; the error then says that the
+ * parameters hold non-finite values. The optimizer's state (moments) is not restored;
+ * reset() it or make a new one before training on.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Labels, Network, ParamMap } from '../models/network.js';
+import type { Tensor } from '../tensor.js';
+import { fmtShape, shapeSize } from '../tensor.js';
+import { DivergenceError, ShapeError, WasmCnnError } from '../errors.js';
+import { Random } from '../random.js';
+import type { Inputs } from '../data/dataset.js';
+import { BatchGatherer, checkInputs, labelIndices, sampleCount, sampleShapeOf } from '../data/batch.js';
+import { createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
+
+export interface IterationInfo {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 1-based iteration within the epoch. */
+  iteration: number;
+  iterPerEpoch: number;
+  /** 1-based step over the whole run. */
+  step: number;
+  maxIter: number;
+  /** Loss on this step's mini-batch after the update. */
+  loss: number;
+}
+
+export interface EpochInfo {
+  /** 1-based epoch. */
+  epoch: number;
+  epochs: number;
+  /** Mean of this epoch's mini-batch losses. */
+  trainLoss: number;
+  trainAcc: number;
+  testAcc: number;
+  /** Images trained on in this epoch. */
+  images: number;
+  /** Training throughput of this epoch: images / trainMs (evaluation and yields excluded). */
+  imagesPerSecond: number;
+  /** Time in training steps (gradient, update, loss, checks). */
+  trainMs: number;
+  /** Time in the epoch-end evaluation. */
+  evalMs: number;
+  /** Wall time of the epoch, everything included. */
+  elapsedMs: number;
+  /** Wall time since train() started. */
+  totalElapsedMs: number;
+}
+
+export interface TrainResult {
+  trainLossList: number[];
+  trainAccList: number[];
+  testAccList: number[];
+  /** Accuracy on the whole test set after training; null when stopped early. */
+  testAcc: number | null;
+  /** Epochs completed. */
+  epochs: number;
+  /** Steps done. */
+  steps: number;
+  /** Wall time of train(). */
+  elapsedMs: number;
+  /** Images per second of training steps over the whole run. */
+  imagesPerSecond: number;
+  /** Whether stop() ended the run early. */
+  stopped: boolean;
+}
+
+export interface TrainerOptions {
+  /** Passes over the training set (default 20). */
+  epochs?: number;
+  /** Samples per step (default 100). */
+  miniBatchSize?: number;
+  /** Optimizer name (sgd, momentum, nesterov, adagrad, rmsprop, adam; default sgd) or instance. */
+  optimizer?: OptimizerName | (string & {}) | Optimizer;
+  /** Hyperparameters when `optimizer` is a name; unset ones take the optimizer's defaults. */
+  optimizerParam?: OptimizerParams;
+  /** Samples of each set evaluated at each epoch end (default: all). */
+  evaluateSampleNumPerEpoch?: number | null;
+  /** Print a line per epoch and the final accuracy (default false). */
+  verbose?: boolean;
+  /** Seed of the mini-batch shuffle (default 0). */
+  seed?: number;
+  /** Keep a copy of the last finite parameters to restore on divergence (default true). */
+  snapshot?: boolean;
+  /**
+   * true (default, the course): the recorded loss is loss() on the step's batch after the
+   * update, in evaluation mode, which costs one more forward pass. false: record the
+   * training-mode loss that gradient() computed before the update (the network's
+   * `lastLoss`, which SimpleConvNet and Sequential keep), saving that forward pass.
+   */
+  recomputeLoss?: boolean;
+  /** Called after every step (awaited when it returns a promise). */
+  onIteration?: (info: IterationInfo) => void | Promise<void>;
+  /** Called after every epoch's evaluation (awaited when it returns a promise). */
+  onEpoch?: (info: EpochInfo) => void | Promise<void>;
+}
+
+const OPTION_KEYS = ['epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch',
+  'verbose', 'seed', 'snapshot', 'recomputeLoss', 'onIteration', 'onEpoch'];
+
+export type DivergenceDetails = {
+  epoch: number;
+  iteration: number;
+  step: number;
+  loss: number;
+  /** "loss" or the name of the first parameter holding NaN or Infinity. */
+  tensor: string;
+  /** Whether the parameters were restored to the last finite step. */
+  restored: boolean;
+};
+
+/** Yields to the event loop: a macrotask, so timers, I/O and rendering get their turn. */
+let yieldImpl: (() => Promise<void>) | undefined;
+function yieldToEventLoop(): Promise<void> {
+  if (!yieldImpl) {
+    if (typeof setImmediate === 'function') {
+      yieldImpl = () => new Promise<void>((resolve) => setImmediate(resolve));
+    } else if (typeof MessageChannel === 'function') {
+      // unlike setTimeout(0), not clamped to 4 ms when nested
+      const channel = new MessageChannel();
+      const queue: (() => void)[] = [];
+      channel.port1.onmessage = () => queue.shift()?.();
+      yieldImpl = () => new Promise<void>((resolve) => {
+        queue.push(resolve);
+        channel.port2.postMessage(null);
+      });
+    } else {
+      yieldImpl = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return yieldImpl();
+}
+
+const now = (): number => performance.now();
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new WasmCnnError(`Trainer: ${name} must be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+export class Trainer {
+  readonly network: Network;
+  readonly optimizer: Optimizer;
+  readonly epochs: number;
+  readonly miniBatchSize: number;
+  readonly evaluateSampleNumPerEpoch: number | null;
+  readonly verbose: boolean;
+  readonly seed: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly iterPerEpoch: number;
+  readonly maxIter: number;
+  readonly trainLossList: number[] = [];
+  readonly trainAccList: number[] = [];
+  readonly testAccList: number[] = [];
+  /** Accuracy on the whole test set once train() has finished. */
+  testAcc: number | null = null;
+  currentIter = 0;
+  currentEpoch = 0;
+
+  private readonly xTrain: Inputs;
+  private readonly tTrain: Int32Array | Uint8Array;
+  private readonly xTest: Inputs;
+  private readonly tTest: Int32Array | Uint8Array;
+  private readonly sampleShape: readonly number[];
+  private readonly useSnapshot: boolean;
+  private readonly recomputeLoss: boolean;
+  private readonly onIteration?: TrainerOptions['onIteration'];
+  private readonly onEpoch?: TrainerOptions['onEpoch'];
+  private readonly ownsOptimizer: boolean;
+  private started = false;
+  private stopRequested = false;
+
+  constructor(network: Network, xTrain: Inputs, tTrain: Labels, xTest: Inputs, tTest: Labels, options: TrainerOptions = {}) {
+    if (typeof network !== 'object' || network === null || typeof network.gradient !== 'function' || !network.backend) {
+      throw new WasmCnnError('Trainer: network must implement the Network interface (backend, params, predict, loss, gradient, ...)');
+    }
+    if (typeof options !== 'object' || options === null) throw new WasmCnnError('Trainer: options must be an object');
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.includes(key)) {
+        throw new WasmCnnError(`Trainer: unknown option "${key}"; valid options are ${OPTION_KEYS.join(', ')}`);
+      }
+    }
+    this.network = network;
+    this.epochs = positiveInt('epochs', options.epochs ?? 20);
+    this.miniBatchSize = positiveInt('miniBatchSize', options.miniBatchSize ?? 100);
+    const ev = options.evaluateSampleNumPerEpoch ?? null;
+    this.evaluateSampleNumPerEpoch = ev === null ? null : positiveInt('evaluateSampleNumPerEpoch', ev);
+    this.verbose = options.verbose ?? false;
+    this.seed = options.seed ?? 0;
+    if (typeof this.seed !== 'number' || !Number.isFinite(this.seed)) {
+      throw new WasmCnnError(`Trainer: seed must be a finite number, got ${String(this.seed)}`);
+    }
+    this.useSnapshot = options.snapshot ?? true;
+    this.recomputeLoss = options.recomputeLoss ?? true;
+    if (!this.recomputeLoss && typeof (network as { lastLoss?: unknown }).lastLoss !== 'number') {
+      throw new WasmCnnError('Trainer: recomputeLoss: false needs a network that keeps the loss of gradient() in a numeric `lastLoss` property');
+    }
+    for (const cb of ['onIteration', 'onEpoch'] as const) {
+      if (options[cb] !== undefined && typeof options[cb] !== 'function') throw new WasmCnnError(`Trainer: ${cb} must be a function`);
+    }
+    this.onIteration = options.onIteration;
+    this.onEpoch = options.onEpoch;
+
+    // data: shapes, counts and labels are checked now, before any training
+    checkInputs('Trainer: xTrain', xTrain);
+    checkInputs('Trainer: xTest', xTest);
+    this.trainSize = sampleCount(xTrain);
+    this.testSize = sampleCount(xTest);
+    const inputDim = [...network.inputDim];
+    for (const [name, x] of [['xTrain', xTrain], ['xTest', xTest]] as const) {
+      const s = sampleShapeOf(x);
+      if (shapeSize(s) !== shapeSize(inputDim)) {
+        throw new ShapeError(`Trainer: ${name} samples have shape ${fmtShape(s)}, but the network expects ${fmtShape(inputDim)}`);
+      }
+    }
+    if (this.trainSize < 1) throw new WasmCnnError('Trainer: the training set is empty');
+    if (this.testSize < 1) throw new WasmCnnError('Trainer: the test set is empty');
+    // class indices, validated once (a one-hot tensor is argmax'd here, not per batch)
+    this.tTrain = labelIndices(tTrain, { where: 'Trainer: tTrain', count: this.trainSize, classes: network.outputSize });
+    this.tTest = labelIndices(tTest, { where: 'Trainer: tTest', count: this.testSize, classes: network.outputSize });
+    if (this.miniBatchSize > this.trainSize) {
+      throw new WasmCnnError(`Trainer: miniBatchSize ${this.miniBatchSize} is larger than the training set (${this.trainSize} samples)`);
+    }
+    this.xTrain = xTrain;
+    this.xTest = xTest;
+    this.sampleShape = inputDim;
+
+    this.iterPerEpoch = Math.max(Math.floor(this.trainSize / this.miniBatchSize), 1);
+    this.maxIter = this.epochs * this.iterPerEpoch;
+
+    const opt = options.optimizer ?? 'sgd';
+    this.ownsOptimizer = typeof opt === 'string';
+    this.optimizer = createOptimizer(opt, options.optimizerParam, network.backend);
+  }
+
+  /** Asks a running train() to return after the current step (its result says stopped). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Runs all epochs. Rejects with DivergenceError when the loss or a parameter becomes NaN/Infinity. */
+  async train(): Promise<TrainResult> {
+    if (this.started) throw new WasmCnnError('Trainer: train() can run only once; create a new Trainer to train again');
+    this.started = true;
+    const net = this.network;
+    const backend = net.backend;
+    const B = this.miniBatchSize;
+    const rng = new Random(this.seed);
+    const params = net.params;
+    const names = Object.keys(params);
+
+    let trainBatch: BatchGatherer | undefined;
+    let testBatch: BatchGatherer | undefined;
+    let snap: Tensor[] = [];
+    const t0 = now();
+    let trainMsTotal = 0;
+    let stopped = false;
+    try {
+      trainBatch = new BatchGatherer(backend, this.xTrain, this.tTrain, B,
+        { sampleShape: this.sampleShape, where: 'Trainer: training set' });
+      testBatch = new BatchGatherer(backend, this.xTest, this.tTest, B,
+        { sampleShape: this.sampleShape, where: 'Trainer: test set' });
+
+      const bad = firstNonFinite(backend, params, names);
+      if (bad) throw new DivergenceError(`Trainer: parameter "${bad.name}" holds ${bad.count} NaN/Infinity values before training`);
+      if (this.useSnapshot) {
+        snap = names.map((n) => backend.empty(params[n].shape));
+        copyParams(params, names, snap, 'save');
+      }
+
+      run: for (let epoch = 1; epoch <= this.epochs; epoch++) {
+        const e0 = now();
+        let trainMs = 0;
+        let lossSum = 0;
+        const perm = rng.permutation(this.trainSize);
+        for (let it = 1; it <= this.iterPerEpoch; it++) {
+          const s0 = now();
+          trainBatch.gather(perm, (it - 1) * B);
+          const x = trainBatch.x;
+          const t = trainBatch.t;
+          const grads = net.gradient(x, t);
+          const gradLoss = this.recomputeLoss ? 0 : (net as unknown as { lastLoss: number }).lastLoss;
+          this.optimizer.update(params, grads);
+          const loss = this.recomputeLoss ? net.loss(x, t) : gradLoss;
+          this.trainLossList.push(loss);
+          this.currentIter++;
+          this.checkStep(backend, params, names, snap, loss, epoch, it);
+          if (this.useSnapshot) copyParams(params, names, snap, 'save');
+          trainMs += now() - s0;
+          lossSum += loss;
+          if (this.onIteration) {
+            const r = this.onIteration({ epoch, iteration: it, iterPerEpoch: this.iterPerEpoch, step: this.currentIter, maxIter: this.maxIter, loss });
+            if (r instanceof Promise) await r;
+          }
+          await yieldToEventLoop();
+          if (this.stopRequested) {
+            stopped = true;
+            trainMsTotal += trainMs;
+            break run;
+          }
+        }
+        trainMsTotal += trainMs;
+
+        const v0 = now();
+        const n = this.evaluateSampleNumPerEpoch;
+        const trainAcc = evaluate(net, trainBatch, n === null ? this.trainSize : Math.min(n, this.trainSize));
+        const testAcc = evaluate(net, testBatch, n === null ? this.testSize : Math.min(n, this.testSize));
+        this.trainAccList.push(trainAcc);
+        this.testAccList.push(testAcc);
+        this.currentEpoch = epoch;
+        const evalMs = now() - v0;
+        const images = this.iterPerEpoch * B;
+        const info: EpochInfo = {
+          epoch, epochs: this.epochs, trainLoss: lossSum / this.iterPerEpoch, trainAcc, testAcc,
+          images, imagesPerSecond: images / (trainMs / 1000), trainMs, evalMs,
+          elapsedMs: now() - e0, totalElapsedMs: now() - t0,
+        };
+        if (this.verbose) {
+          console.log(`=== epoch ${epoch}/${this.epochs}: train loss ${info.trainLoss.toFixed(4)}, train acc ${trainAcc.toFixed(4)}, ` +
+            `test acc ${testAcc.toFixed(4)} (${Math.round(info.imagesPerSecond)} img/s, ${(info.elapsedMs / 1000).toFixed(2)} s) ===`);
+        }
+        if (this.onEpoch) {
+          const r = this.onEpoch(info);
+          if (r instanceof Promise) await r;
+        }
+        await yieldToEventLoop();
+        if (this.stopRequested && epoch < this.epochs) {
+          stopped = true;
+          break;
+        }
+      }
+
+      if (!stopped) {
+        const evaluatedAll = this.evaluateSampleNumPerEpoch === null || this.evaluateSampleNumPerEpoch >= this.testSize;
+        this.testAcc = evaluatedAll && this.testAccList.length > 0
+          ? this.testAccList[this.testAccList.length - 1]
+          : evaluate(net, testBatch, this.testSize);
+        if (this.verbose) console.log(`=============== Final Test Accuracy ===============\ntest acc: ${this.testAcc}`);
+      }
+    } finally {
+      trainBatch?.dispose();
+      testBatch?.dispose();
+      for (const s of snap) s.dispose();
+      if (this.ownsOptimizer) this.optimizer.dispose?.();
+    }
+    return {
+      trainLossList: this.trainLossList,
+      trainAccList: this.trainAccList,
+      testAccList: this.testAccList,
+      testAcc: this.testAcc,
+      epochs: this.currentEpoch,
+      steps: this.currentIter,
+      elapsedMs: now() - t0,
+      imagesPerSecond: this.currentIter * B / (trainMsTotal / 1000),
+      stopped,
+    };
+  }
+
+  /** Throws DivergenceError (after restoring the snapshot) when the loss or a parameter is not finite. */
+  private checkStep(backend: Backend, params: ParamMap, names: string[], snap: Tensor[], loss: number, epoch: number, it: number): void {
+    const lossOk = Number.isFinite(loss);
+    const bad = firstNonFinite(backend, params, names);
+    if (lossOk && !bad) return;
+    const restored = this.useSnapshot;
+    if (restored) copyParams(params, names, snap, 'restore');
+    const tensor = bad ? bad.name : 'loss';
+    const what = bad
+      ? `parameter "${bad.name}" ${fmtShape(params[bad.name].shape)} holds ${bad.count} NaN/Infinity values (loss ${loss})`
+      : `the loss is ${loss} (the parameters are finite)`;
+    const after = restored
+      ? (this.currentIter > 1 ? `restored to their values after step ${this.currentIter - 1}` : 'restored to their initial values')
+      : 'NOT restored (snapshot: false) and hold non-finite values';
+    const err = new DivergenceError(
+      `Trainer: training diverged at epoch ${epoch}, iteration ${it} (step ${this.currentIter} of ${this.maxIter}): ${what}. ` +
+      `The parameters were ${after}. Try a smaller learning rate.`);
+    const details: DivergenceDetails = { epoch, iteration: it, step: this.currentIter, loss, tensor, restored };
+    throw Object.assign(err, { details });
+  }
+}
+
+function firstNonFinite(backend: Backend, params: ParamMap, names: string[]): { name: string; count: number } | null {
+  const k = backend.kernels;
+  for (const name of names) {
+    const p = params[name];
+    const count = k.count_nonfinite_f32(p.ptr, p.size);
+    if (count > 0) return { name, count };
+  }
+  return null;
+}
+
+function copyParams(params: ParamMap, names: string[], snap: Tensor[], dir: 'save' | 'restore'): void {
+  for (let i = 0; i < names.length; i++) {
+    const p = params[names[i]];
+    if (dir === 'save') snap[i].data.set(p.data);
+    else p.data.set(snap[i].data);
+  }
+}
+
+/** Accuracy of `net` on the first `count` samples of the gatherer's data set, in padded batches. */
+function evaluate(net: Network, batch: BatchGatherer, count: number): number {
+  const C = net.outputSize;
+  let correct = 0;
+  for (let start = 0; start < count; start += batch.batchSize) {
+    const real = Math.min(batch.gatherRange(start), count - start);
+    const logits = net.predict(batch.x, false).data;
+    const t = batch.t;
+    for (let r = 0; r < real; r++) {
+      const o = r * C;
+      let best = 0;
+      let bv = logits[o];
+      for (let j = 1; j < C; j++) {
+        if (logits[o + j] > bv) { bv = logits[o + j]; best = j; }
+      }
+      if (best === t[r]) correct++;
+    }
+  }
+  return correct / count;
+}

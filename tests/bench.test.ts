@@ -1,0 +1,133 @@
+// The benchmark in --quick mode: checks that it runs and produces well-formed results and
+// reports. Never asserts a timing (that belongs in `npm run bench`, not in a test).
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench, renderText, type BenchResults, type Figure } from '../bench/main.js';
+import { networkGemms, squareGemms } from '../bench/kernels.js';
+import { E2E } from '../bench/e2e.js';
+
+const dirs: string[] = [];
+function outDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'wasm-cnn-bench-test-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+function checkFigure(f: Figure): void {
+  const where = `${f.impl} ${f.name}`;
+  expect(typeof f.name, where).toBe('string');
+  expect(['GFLOP/s', 'GB/s', 'img/s'], where).toContain(f.unit);
+  for (const k of ['value', 'min', 'max', 'work'] as const) expect(positive(f[k]), `${where}: ${k} = ${f[k]}`).toBe(true);
+  for (const k of ['medianMs', 'minMs', 'maxMs'] as const) expect(positive(f.timing[k]), `${where}: timing.${k}`).toBe(true);
+  expect(Number.isInteger(f.timing.trials) && f.timing.trials >= 1, where).toBe(true);
+  expect(Number.isInteger(f.timing.reps) && f.timing.reps >= 1, where).toBe(true);
+  expect(f.timing.warmup >= 1, `${where}: warm-up calls`).toBe(true);
+  // the median lies between the fastest and the slowest trial (a structural property)
+  expect(f.min <= f.value && f.value <= f.max, where).toBe(true);
+  if (f.pctOfPeak !== undefined) expect(positive(f.pctOfPeak), `${where}: pctOfPeak`).toBe(true);
+  for (const [impl, ratio] of Object.entries(f.ratios ?? {})) expect(positive(ratio), `${where}: ratio vs ${impl}`).toBe(true);
+}
+
+function checkFiles(r: BenchResults): string {
+  expect(r.files).toBeDefined();
+  const json = JSON.parse(readFileSync(r.files!.json, 'utf8')) as BenchResults;
+  expect(json.schema).toBe('wasm-cnn-bench/1');
+  expect(json.figures.length).toBe(r.figures.length);
+  const md = readFileSync(r.files!.markdown, 'utf8');
+  expect(readFileSync(r.files!.latest, 'utf8')).toBe(md);
+  expect(r.files!.json).toMatch(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/);
+  return md;
+}
+
+describe('npm run bench --quick', () => {
+  it('peak, kernels and e2e: every figure well-formed, ratios and % of peak, report tables', async () => {
+    const r = await runBench({ quick: true, only: ['peak', 'kernels', 'e2e'], outDir: outDir(), log: () => {} });
+    expect(r.schema).toBe('wasm-cnn-bench/1');
+    expect(r.quick).toBe(true);
+    expect(r.groups).toEqual(['peak', 'kernels', 'e2e']);
+    expect(r.environment.node).toBe(process.versions.node);
+    expect(r.failures).toEqual([]);
+
+    // the limit
+    expect(r.peak).toBeDefined();
+    checkFigure(r.peak!.simd);
+    if (r.peak!.relaxedSimd) checkFigure(r.peak!.relaxedSimd);
+    expect(r.peak!.relaxedNote.length).toBeGreaterThan(0);
+
+    // backends, with their features
+    const wasm = r.impls.find((i) => i.impl === 'wasm');
+    expect(wasm?.features?.simd).toBe(true);
+    expect(wasm?.features?.threads).toBe(1);
+    expect(r.impls.some((i) => i.impl === 'js')).toBe(true);
+
+    for (const f of r.figures) checkFigure(f);
+
+    // every kernel row on both backends; GEMMs as % of peak, Wasm/JS ratios
+    const gemmNames = [...squareGemms(true), ...networkGemms()].map((g) => g.name);
+    const kernelRows = new Set(r.figures.filter((f) => f.group === 'kernels').map((f) => f.name));
+    for (const n of gemmNames) expect(kernelRows.has(n), n).toBe(true);
+    for (const n of ['im2col 5x5 (batch 100)', 'col2im 5x5 (batch 100)', 'maxpool fwd 2x2/2', 'maxpool bwd 2x2/2', 'avgpool fwd 2x2/2', 'avgpool bwd 2x2/2']) {
+      expect(kernelRows.has(n), n).toBe(true);
+    }
+    for (const name of kernelRows) {
+      const w = r.figures.find((f) => f.group === 'kernels' && f.name === name && f.impl === 'wasm');
+      const j = r.figures.find((f) => f.group === 'kernels' && f.name === name && f.impl === 'js');
+      expect(w && j, name).toBeTruthy();
+      expect(positive(w!.ratios?.js), `${name}: Wasm/JS`).toBe(true);
+      if (gemmNames.includes(name)) {
+        expect(w!.unit).toBe('GFLOP/s');
+        expect(positive(w!.pctOfPeak), `${name}: % of peak`).toBe(true);
+      } else {
+        expect(w!.unit).toBe('GB/s');
+      }
+    }
+
+    // end to end on both backends
+    for (const impl of ['wasm', 'js']) {
+      for (const name of Object.values(E2E)) {
+        const f = r.figures.find((x) => x.group === 'e2e' && x.name === name && x.impl === impl);
+        expect(f?.unit, `${impl} ${name}`).toBe('img/s');
+      }
+    }
+
+    const md = checkFiles(r);
+    expect(md).toMatch(/^# wasm-cnn benchmark/);
+    expect(md).toContain('| case | shape | Wasm GFLOP/s | % peak | JS GFLOP/s | Wasm/JS |');
+    expect(md).toContain('| case | shape | Wasm img/s | JS img/s | Wasm/JS |');
+    expect(md).toMatch(/\| gemm NN 128 \| NN \(128,128,128\) \| [\d.,]+ \([\d.,]+-[\d.,]+\) \| \d+% \|/);
+    const text = renderText(r);
+    expect(text).toContain('Wasm SIMD peak');
+    expect(text).toContain('End to end: SimpleConvNet');
+  }, 180_000);
+
+  it('peers: TF.js wasm matMul and inference figures, and its training outcome, as reported', async () => {
+    const r = await runBench({ quick: true, only: ['peers'], skipImpls: ['tfjs-cpu'], outDir: outDir(), log: () => {} });
+    expect(r.groups).toEqual(['peers']);
+    const tf = r.impls.find((i) => i.impl === 'tfjs-wasm');
+    expect(tf?.tfjs?.backend).toBe('wasm');
+    expect(typeof tf?.tfjs?.threads).toBe('number');
+    for (const f of r.figures) checkFigure(f);
+    const mm = r.figures.filter((f) => f.impl === 'tfjs-wasm' && f.group === 'kernels');
+    expect(mm.length).toBe(squareGemms(true).length + networkGemms().length);
+    expect(mm.some((f) => /^gemm (NT|TN|TT) /.test(f.name))).toBe(true); // a transposed matMul
+    for (const name of [E2E.infer100, E2E.infer1000]) {
+      expect(r.figures.some((f) => f.impl === 'tfjs-wasm' && f.name === name), name).toBe(true);
+    }
+    // training: a figure, or the real error (stock TF.js wasm has no Conv2DBackpropFilter)
+    const trained = r.figures.some((f) => f.impl === 'tfjs-wasm' && f.name === E2E.train);
+    const failed = r.failures.find((f) => f.impl === 'tfjs-wasm' && f.name === E2E.train);
+    expect(trained || Boolean(failed?.error)).toBe(true);
+    // TF.js's own gradients are registered: a failure is about a kernel, never a missing gradient
+    if (failed) expect(failed.error).not.toMatch(/gradient function not found/i);
+    const md = checkFiles(r);
+    expect(md).toContain('| case | shape | TF.js wasm GFLOP/s | % peak |');
+    if (failed) expect(md).toContain(failed.error);
+  }, 120_000);
+});

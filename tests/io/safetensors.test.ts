@@ -1,0 +1,503 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FormatError, WasmCnnError } from '../../src/errors.js';
+import { tensor } from '../../src/tensor.js';
+import {
+  configFromMetadata,
+  decodeParams,
+  decodeSafetensors,
+  encodeParams,
+  encodeSafetensors,
+  setHostEndiannessForTesting,
+  SAFETENSORS_MAX_HEADER,
+  type SafetensorsTensor,
+} from '../../src/io/safetensors.js';
+
+const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
+const u64le = (n: number) => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+  return [...b];
+};
+
+/** A file from a header string (padded with spaces to a multiple of 8) and raw data bytes. */
+function raw(header: string, data: ArrayLike<number> = [], pad = true): Uint8Array {
+  const h = new TextEncoder().encode(header);
+  const n = pad ? Math.ceil(h.length / 8) * 8 : h.length;
+  const out = new Uint8Array(8 + n + data.length).fill(0x20);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  out.set(h, 8);
+  out.set(Array.from(data), 8 + n);
+  return out;
+}
+
+/** Little-endian bytes of f32 values. */
+function f32le(...v: number[]): number[] {
+  const b = new Uint8Array(4 * v.length);
+  const d = new DataView(b.buffer);
+  v.forEach((x, i) => d.setFloat32(4 * i, x, true));
+  return [...b];
+}
+
+function errorOf(f: () => unknown): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+/** Expects a FormatError whose message matches every pattern. */
+function rejects(bytes: Uint8Array, ...patterns: RegExp[]): string {
+  const e = errorOf(() => decodeSafetensors(bytes));
+  if (!(e instanceof FormatError)) throw new Error(`expected FormatError, got ${e.name}: ${e.message}`);
+  for (const p of patterns) expect(e.message).toMatch(p);
+  return e.message;
+}
+
+afterEach(() => setHostEndiannessForTesting(undefined));
+
+describe('safetensors byte layout', () => {
+  it('matches a hand-made file byte for byte (one tensor, no metadata)', () => {
+    // header: 54 bytes of JSON + 2 spaces = 56 = 0x38
+    const handMade = new Uint8Array([
+      0x38, 0, 0, 0, 0, 0, 0, 0,
+      ...ascii('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'),
+      0x20, 0x20,
+      0x00, 0x00, 0x80, 0x3f, // 1.0f little-endian
+      0x00, 0x00, 0x00, 0xc0, // -2.0f
+    ]);
+    const enc = encodeSafetensors([{ name: 'a', shape: [2], data: new Float32Array([1, -2]) }]);
+    expect([...enc]).toEqual([...handMade]);
+    const dec = decodeSafetensors(handMade);
+    expect([...dec.tensors.keys()]).toEqual(['a']);
+    expect(dec.tensors.get('a')!.shape).toEqual([2]);
+    expect([...dec.tensors.get('a')!.data]).toEqual([1, -2]);
+    expect(dec.metadata).toEqual({});
+  });
+
+  it('matches a hand-made file with __metadata__, two tensors and a scalar', () => {
+    const header =
+      '{"__metadata__":{"config":"{\\"k\\":1}"},' +
+      '"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},' +
+      '"b":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}';
+    expect(header.length).toBe(147); // padded to 152 = 0x98
+    const handMade = new Uint8Array([
+      0x98, 0, 0, 0, 0, 0, 0, 0,
+      ...ascii(header),
+      0x20, 0x20, 0x20, 0x20, 0x20,
+      0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0, // w = [1, -2]
+      0x00, 0x00, 0x00, 0x3f, // b = 0.5
+    ]);
+    const enc = encodeSafetensors(
+      [
+        { name: 'w', shape: [1, 2], data: new Float32Array([1, -2]) },
+        { name: 'b', shape: [], data: new Float32Array([0.5]) },
+      ],
+      { config: '{"k":1}' },
+    );
+    expect([...enc]).toEqual([...handMade]);
+    const dec = decodeSafetensors(handMade);
+    expect(dec.metadata).toEqual({ config: '{"k":1}' });
+    expect(dec.tensors.get('b')).toEqual({ shape: [], data: new Float32Array([0.5]) });
+  });
+
+  it('header length is a multiple of 8 and the data section starts 8-aligned', () => {
+    for (let len = 0; len < 20; len++) {
+      const enc = encodeSafetensors([{ name: 'x'.repeat(len), shape: [1], data: new Float32Array([3]) }]);
+      const n = Number(new DataView(enc.buffer).getBigUint64(0, true));
+      expect(n % 8).toBe(0);
+      expect(enc[8]).toBe(0x7b);
+      expect([...enc.subarray(8 + n)]).toEqual(f32le(3));
+    }
+  });
+
+  it('the portable (big-endian host) path writes and reads the same bytes', () => {
+    const ts: SafetensorsTensor[] = [
+      { name: 'p', shape: [3], data: new Float32Array([1.5, -0, NaN]) },
+      { name: 'q', shape: [2, 2], data: new Float32Array([1e-40, Infinity, -3.25, 7]) },
+    ];
+    const fast = encodeSafetensors(ts);
+    setHostEndiannessForTesting(false);
+    const slow = encodeSafetensors(ts);
+    expect([...slow]).toEqual([...fast]);
+    const dec = decodeSafetensors(fast);
+    expect(new Uint8Array(dec.tensors.get('q')!.data.buffer)).toEqual(new Uint8Array(ts[1]!.data.buffer));
+    expect(Object.is(dec.tensors.get('p')!.data[1], -0)).toBe(true);
+  });
+});
+
+describe('safetensors round trip', () => {
+  it('keeps names, order, shapes, metadata and exact bits (NaN, -0, subnormals, empty tensors)', () => {
+    const ts: SafetensorsTensor[] = [
+      { name: 'W1', shape: [2, 1, 2, 2], data: Float32Array.from({ length: 8 }, (_, i) => i / 7 - 0.5) },
+      { name: 'b1', shape: [2], data: new Float32Array([NaN, -0]) },
+      { name: 'empty', shape: [3, 0], data: new Float32Array(0) },
+      { name: 'ünïcødé 名前 🙂', shape: [1], data: new Float32Array([1.4e-45]) },
+      { name: '', shape: [], data: new Float32Array([Infinity]) },
+      { name: '0', shape: [1], data: new Float32Array([-Infinity]) },
+    ];
+    const meta = { config: JSON.stringify({ type: 'SimpleConvNet', hiddenSize: 100 }), note: 'quote " and \\ and \n' };
+    const dec = decodeSafetensors(encodeSafetensors(ts, meta));
+    expect([...dec.tensors.keys()]).toEqual(ts.map((t) => t.name));
+    for (const t of ts) {
+      const d = dec.tensors.get(t.name)!;
+      expect(d.shape).toEqual(t.shape);
+      expect(new Uint8Array(d.data.buffer)).toEqual(new Uint8Array(t.data.buffer));
+    }
+    expect(dec.metadata).toEqual(meta);
+  });
+
+  it('reads from an unaligned view and copies the data out', () => {
+    const enc = encodeSafetensors([{ name: 'x', shape: [2], data: new Float32Array([1, 2]) }]);
+    const big = new Uint8Array(enc.length + 3);
+    big.set(enc, 3);
+    const view = big.subarray(3);
+    const dec = decodeSafetensors(view);
+    const x = dec.tensors.get('x')!.data;
+    expect([...x]).toEqual([1, 2]);
+    expect(x.buffer).not.toBe(big.buffer);
+    big.fill(0);
+    expect([...x]).toEqual([1, 2]);
+  });
+
+  it('fast-check: random tensors and metadata round trip exactly', () => {
+    const tensorArb = fc.record({
+      name: fc.string({ maxLength: 12 }),
+      shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(tensorArb, { selector: (t) => t.name, maxLength: 6 }).map((arr) => arr.filter((t) => t.name !== '__metadata__')),
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 16 }), { maxKeys: 4 }),
+        fc.integer(),
+        (specs, meta, seed) => {
+          let s = seed;
+          const ts = specs.map(({ name, shape }) => {
+            const n = shape.reduce((a, d) => a * d, 1);
+            const data = Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) | 0) / 2 ** 31) * 100);
+            return { name, shape, data };
+          });
+          const dec = decodeSafetensors(encodeSafetensors(ts, meta));
+          expect([...dec.tensors.keys()]).toEqual(ts.map((t) => t.name));
+          for (const t of ts) expect(dec.tensors.get(t.name)).toEqual({ shape: t.shape, data: t.data });
+          expect(dec.metadata).toEqual({ ...meta });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a "__proto__" name or metadata key is an ordinary key (no prototype pollution)', () => {
+    const enc = encodeSafetensors([{ name: '__proto__', shape: [1], data: new Float32Array([1]) }], JSON.parse('{"__proto__":"x"}'));
+    const dec = decodeSafetensors(enc);
+    expect(dec.tensors.get('__proto__')!.data[0]).toBe(1);
+    expect(Object.getPrototypeOf(dec.metadata)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(dec.metadata, '__proto__')).toBe(true);
+    const p = decodeParams(enc);
+    expect(Object.getPrototypeOf(p.values)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(p.values, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('encoder rejects bad input with WasmCnnError', () => {
+    const d = new Float32Array(2);
+    expect(() => encodeSafetensors([{ name: 'a', shape: [3], data: d }])).toThrow(/shape \(3\) holds 3 values, but data has 2/);
+    expect(() => encodeSafetensors([{ name: 'a', shape: [2], data: d }, { name: 'a', shape: [2], data: d }])).toThrow(/appears twice/);
+    expect(() => encodeSafetensors([{ name: '__metadata__', shape: [2], data: d }])).toThrow(/reserved/);
+    expect(() => encodeSafetensors([{ name: 'a', shape: [-2], data: d }])).toThrow(WasmCnnError);
+    expect(() => encodeSafetensors([], { n: 1 as unknown as string })).toThrow(/only string values/);
+    expect(() => encodeSafetensors([{ name: '\ud800', shape: [2], data: d }])).toThrow(/well-formed/);
+  });
+});
+
+describe('safetensors rejects corrupt files with FormatError', () => {
+  const good = () =>
+    encodeSafetensors(
+      [
+        { name: 'a', shape: [2], data: new Float32Array([1, 2]) },
+        { name: 'b', shape: [1], data: new Float32Array([3]) },
+      ],
+      { config: '{}' },
+    );
+  const entry = (name: string, shape: number[], b: number, e: number, dtype = 'F32') =>
+    `"${name}":{"dtype":"${dtype}","shape":${JSON.stringify(shape)},"data_offsets":[${b},${e}]}`;
+
+  it('too short for the length field', () => {
+    rejects(new Uint8Array(0), /0 bytes/, /8-byte header length/);
+    rejects(new Uint8Array(7), /7 bytes/);
+  });
+
+  it('a header length beyond the file (2^40, 2^64-1) is a FormatError, not RangeError or OOM', () => {
+    for (const n of [2 ** 40, 2 ** 53, 1e19]) {
+      const b = good();
+      new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+      rejects(b, /header length \d+ \(bytes 0-7/, /larger than the \d+ bytes that follow/);
+    }
+    const b = good();
+    new DataView(b.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
+    rejects(b, /18446744073709551615/);
+  });
+
+  it('a header length above the 100 MB limit is rejected before reading it', () => {
+    const n = SAFETENSORS_MAX_HEADER + 8;
+    const b = new Uint8Array(8 + n);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+    b[8] = 0x7b;
+    rejects(b, /exceeds the 100000000-byte limit/);
+  });
+
+  it('an empty or tiny header', () => {
+    rejects(new Uint8Array(8), /header length 0/);
+    rejects(raw('{', [], false), /header length 1/);
+    rejects(raw('', []), /header length 0/);
+  });
+
+  it('a header that does not start with {', () => {
+    rejects(raw(' {}'), /must start with '\{'/, /byte 8/);
+    rejects(raw('[]'), /must start with '\{', got '\['/);
+    const b = good();
+    b[8] = 0;
+    rejects(b, /must start with/, /byte 8/);
+  });
+
+  it('a flipped byte in the header names the byte', () => {
+    const b = good();
+    const header = new TextDecoder().decode(b.subarray(8, 60));
+    const colon = 8 + header.indexOf(':');
+    b[colon] = 0x3b; // ';'
+    rejects(b, new RegExp(`expected ':' .* got ';' at byte ${colon}$`));
+    const c = good();
+    const q = 8 + header.indexOf('"config"') + 3;
+    c[q] = 0x22; // an extra quote ends the key early
+    rejects(c, /at byte \d+$/);
+  });
+
+  it('truncated data', () => {
+    const b = good();
+    rejects(b.subarray(0, b.length - 4), /tensor "b"/, /reach past the end of the data section, which has 8 bytes/);
+    rejects(b.subarray(0, b.length - 1), /reach past the end/);
+    // truncated inside the header
+    rejects(b.subarray(0, 20), /header length \d+ .* larger than the 12 bytes that follow/);
+  });
+
+  it('shape and data_offsets that disagree', () => {
+    rejects(raw(`{${entry('w', [3], 0, 8)}}`, f32le(1, 2)), /tensor "w"/, /shape \(3\) of F32 needs 12 bytes, but data_offsets \[0, 8\) hold 8/);
+    rejects(raw(`{${entry('w', [2, 2], 0, 8)}}`, f32le(1, 2)), /\(2, 2\) of F32 needs 16 bytes/);
+    rejects(raw(`{${entry('w', [2 ** 40, 2 ** 40, 2 ** 40], 0, 8)}}`, f32le(1, 2)), /needs \d+ bytes/);
+  });
+
+  it('unknown or unsupported dtypes name the dtype and the tensor', () => {
+    rejects(raw(`{${entry('w', [2], 0, 8, 'F16')}}`, f32le(1, 2)), /tensor "w" has dtype "F16"; wasm-cnn stores and reads only F32 at byte \d+/);
+    rejects(raw(`{${entry('w', [2], 0, 8, 'F33')}}`, f32le(1, 2)), /tensor "w" has unknown dtype "F33"/);
+    rejects(raw(`{"w":{"dtype":32,"shape":[2],"data_offsets":[0,8]}}`, f32le(1, 2)), /expected a string as the dtype of tensor "w", got a number/);
+  });
+
+  it('overlapping offsets', () => {
+    rejects(raw(`{${entry('a', [2], 0, 8)},${entry('b', [2], 4, 12)}}`, f32le(1, 2, 3)), /tensor "b" data_offsets \[4, 12\) overlap tensor "a" \[0, 8\)/);
+    rejects(raw(`{${entry('a', [2], 0, 8)},${entry('b', [2], 0, 8)}}`, f32le(1, 2)), /overlap/);
+    rejects(raw(`{${entry('a', [3], 0, 12)},${entry('z', [0], 4, 4)}}`, f32le(1, 2, 3)), /tensor "z" .* overlap/);
+  });
+
+  it('gaps and uncovered bytes (the data section must be fully covered)', () => {
+    rejects(raw(`{${entry('a', [2], 0, 8)},${entry('b', [1], 12, 16)}}`, f32le(1, 2, 3, 4)), /data bytes \[8, 12\)/, /belong to no tensor: a gap before tensor "b"/);
+    rejects(raw(`{${entry('a', [1], 4, 8)}}`, f32le(1, 2)), /gap before tensor "a"/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}}`, f32le(1, 2)), /4 bytes at the end of the data section .* belong to no tensor/);
+    rejects(raw('{}', [1, 2, 3]), /3 bytes at the end/);
+  });
+
+  it('bad data_offsets', () => {
+    const h = (o: string) => raw(`{"a":{"dtype":"F32","shape":[1],"data_offsets":${o}}}`, f32le(1));
+    rejects(h('[4,0]'), /end before they begin/);
+    rejects(h('[0,4,8]'), /more than 2 elements/);
+    rejects(h('[0]'), /data_offsets must be \[begin, end\], got 1 numbers/);
+    rejects(h('[-1,4]'), /non-negative integer, got a negative number/);
+    rejects(h('[0.5,4]'), /must be an integer/);
+    rejects(h('[0,4e0]'), /must be an integer/);
+    rejects(h('[00,4]'), /leading zeros/);
+    rejects(h('[0,100000000000000000000000000000]'), /too large/);
+    rejects(h('[0,9007199254740993]'), /too large/);
+    rejects(h('"0-4"'), /expected '\[' to open the data_offsets/);
+    rejects(h('[0,null]'), /got null/);
+  });
+
+  it('wrong entry structure', () => {
+    rejects(raw('{"a":[1,2]}'), /tensor "a": expected an object \{dtype, shape, data_offsets\}, got an array/);
+    rejects(raw('{"a":{}}'), /tensor "a" has no dtype, shape or data_offsets/);
+    rejects(raw('{"a":{"dtype":"F32","shape":[1]}}', f32le(1)), /tensor "a" has no "data_offsets"/);
+    rejects(raw('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}', f32le(1)), /unknown field "extra"/);
+    rejects(raw('{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32le(1)), /field "dtype" appears twice/);
+    rejects(raw(`{${entry('a', [1], 0, 4)},${entry('a', [1], 4, 8)}}`, f32le(1, 2)), /"a" appears twice in the header/);
+    rejects(raw('{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', f32le(1)), /must be an integer/);
+    rejects(raw(`{"a":{"dtype":"F32","shape":[${Array(65).fill(1)}],"data_offsets":[0,4]}}`, f32le(1)), /more than 64 elements/);
+    rejects(raw(`{${entry('a', [1], 0, 4)},}`, f32le(1)), /expected a string as a tensor name, got '\}'/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}} x`, f32le(1)), /unexpected 'x' after the header object/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}}{}`, f32le(1)), /after the header object/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}`, f32le(1)), /expected ',' or '\}'/);
+  });
+
+  it('metadata with non-string values, or not an object', () => {
+    rejects(raw('{"__metadata__":{"epochs":20}}'), /__metadata__ "epochs" is a number; safetensors allows only string values there at byte 34/);
+    rejects(raw('{"__metadata__":{"c":{"a":"b"}}}'), /__metadata__ "c" is an object/);
+    rejects(raw('{"__metadata__":{"c":true}}'), /is a boolean/);
+    rejects(raw('{"__metadata__":{"c":null}}'), /is null/);
+    rejects(raw('{"__metadata__":["x"]}'), /__metadata__ must be an object of strings, got an array/);
+    rejects(raw('{"__metadata__":"x"}'), /got a string/);
+    rejects(raw('{"__metadata__":{"a":"1","a":"2"}}'), /key "a" appears twice/);
+    expect(decodeSafetensors(raw('{"__metadata__":null}')).metadata).toEqual({});
+  });
+
+  it('a header that is not UTF-8', () => {
+    const utf8Bad = (bytes: number[]) => {
+      const b = raw('{"__metadata__":{"k":"XXXX"}}');
+      const at = 8 + 22;
+      b.set(bytes, at);
+      return rejects(b, /not valid UTF-8/, new RegExp(`at byte ${at}$`));
+    };
+    utf8Bad([0xff]);
+    utf8Bad([0xc0, 0x80]); // overlong
+    utf8Bad([0xed, 0xa0, 0x80]); // surrogate
+    utf8Bad([0xf4, 0x90, 0x80, 0x80]); // > U+10FFFF
+    utf8Bad([0xe2, 0x82]); // truncated sequence
+    // outside strings
+    rejects(raw('{\xff}'.replace('\xff', ' ')).map((x, i) => (i === 9 ? 0xff : x)), /byte 0xff/, /UTF-8/, /at byte 9$/);
+    // escapes that are not Unicode
+    rejects(raw('{"__metadata__":{"k":"\\ud800"}}'), /lone high surrogate/);
+    rejects(raw('{"__metadata__":{"k":"\\udc00"}}'), /lone low surrogate/);
+    rejects(raw('{"__metadata__":{"k":"\\x41"}}'), /invalid escape/);
+    rejects(raw('{"__metadata__":{"k":"a\tb"}}'), /control character 0x09/);
+    rejects(raw('{"__metadata__":{"k":"abc}}'), /unterminated string \(opened at byte 29\)/);
+    // valid escapes decode
+    expect(decodeSafetensors(raw('{"__metadata__":{"k":"\\u00e9\\ud83d\\ude00\\n\\/"}}')).metadata.k).toBe('é😀\n/');
+  });
+
+  it('deeply nested JSON does not crash (rejected at the first unexpected bracket)', () => {
+    const deep = '{"a":' + '['.repeat(1_000_000) + ']'.repeat(1_000_000) + '}';
+    rejects(raw(deep), /expected an object/, /at byte 13$/);
+    const deepMeta = '{"__metadata__":{"k":' + '{"k":'.repeat(100_000) + '"v"' + '}'.repeat(100_001) + '}';
+    rejects(raw(deepMeta), /__metadata__ "k" is an object/);
+    rejects(raw('['.repeat(1_000_000)), /must start with '\{'/);
+  });
+
+  it('a large but valid header is fine, and a huge bogus one fails fast', () => {
+    const meta: Record<string, string> = {};
+    for (let i = 0; i < 20000; i++) meta[`k${i}`] = 'v'.repeat(50);
+    expect(Object.keys(decodeSafetensors(encodeSafetensors([], meta)).metadata)).toHaveLength(20000);
+    // 10 MB of empty objects: JSON.parse would build millions of objects; the strict parser stops at the first
+    const bogus = '{' + Array.from({ length: 1_000_000 }, (_, i) => `"${i}":{}`).join(',') + '}';
+    const t0 = performance.now();
+    rejects(raw(bogus), /tensor "0" has no dtype, shape or data_offsets/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('fast-check: thousands of random mutations either decode or throw FormatError, never anything else', () => {
+    const base = encodeSafetensors(
+      [
+        { name: 'W1', shape: [2, 1, 2, 2], data: Float32Array.from({ length: 8 }, (_, i) => i) },
+        { name: 'b1', shape: [2], data: new Float32Array([0.5, -0.5]) },
+        { name: 'e', shape: [0], data: new Float32Array(0) },
+      ],
+      { config: '{"type":"SimpleConvNet","convParam":{"filterNum":2}}', v: '1' },
+    );
+    const headerEnd = 8 + Number(new DataView(base.buffer).getBigUint64(0, true));
+    const special = ascii('{}[]":,0123456789-.eE \\u"ñ').concat([0x00, 0x80, 0xc3, 0xff, 0xed]);
+    const mutation = fc.oneof(
+      // any byte anywhere
+      fc.record({ kind: fc.constant('set' as const), at: fc.nat(base.length - 1), v: fc.integer({ min: 0, max: 255 }) }),
+      // a JSON-ish byte inside the header
+      fc.record({ kind: fc.constant('set' as const), at: fc.integer({ min: 8, max: headerEnd - 1 }), v: fc.constantFrom(...special) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(base.length), v: fc.constant(0) }),
+      fc.record({ kind: fc.constant('insert' as const), at: fc.integer({ min: 8, max: base.length }), v: fc.constantFrom(...special) }),
+      fc.record({ kind: fc.constant('delete' as const), at: fc.integer({ min: 8, max: base.length - 1 }), v: fc.constant(0) }),
+      // the length field
+      fc.record({ kind: fc.constant('length' as const), at: fc.constant(0), v: fc.oneof(fc.nat(base.length + 16), fc.integer({ min: 0, max: 2 ** 31 })) }),
+      fc.record({ kind: fc.constant('hilength' as const), at: fc.integer({ min: 4, max: 7 }), v: fc.integer({ min: 1, max: 255 }) }),
+    );
+    const apply = (b: Uint8Array, m: { kind: string; at: number; v: number }): Uint8Array => {
+      switch (m.kind) {
+        case 'set': {
+          const c = b.slice();
+          if (m.at < c.length) c[m.at] = m.v;
+          return c;
+        }
+        case 'truncate':
+          return b.slice(0, m.at);
+        case 'insert': {
+          if (m.at > b.length) return b;
+          const c = new Uint8Array(b.length + 1);
+          c.set(b.subarray(0, m.at));
+          c[m.at] = m.v;
+          c.set(b.subarray(m.at), m.at + 1);
+          return c;
+        }
+        case 'delete':
+          return m.at < b.length ? Uint8Array.from([...b.subarray(0, m.at), ...b.subarray(m.at + 1)]) : b;
+        case 'length': {
+          const c = b.slice();
+          if (c.length >= 8) new DataView(c.buffer).setBigUint64(0, BigInt(m.v), true);
+          return c;
+        }
+        default: {
+          const c = b.slice();
+          if (m.at < c.length) c[m.at] = m.v;
+          return c;
+        }
+      }
+    };
+    let decoded = 0;
+    let rejected = 0;
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
+        const bytes = ms.reduce(apply, base);
+        try {
+          const d = decodeSafetensors(bytes);
+          decoded++;
+          // whatever decodes is self-consistent
+          for (const t of d.tensors.values()) expect(t.data.length).toBe(t.shape.reduce((a, x) => a * x, 1));
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw e;
+          expect(e.message).toMatch(/\S/);
+          rejected++;
+        }
+      }),
+      { numRuns: 4000 },
+    );
+    expect(rejected).toBeGreaterThan(1000);
+    expect(decoded).toBeGreaterThan(50); // e.g. flips inside the data section or inside strings
+  });
+});
+
+describe('model parameter files', () => {
+  const params = { W1: tensor([1, 2, 3, 4], [1, 1, 2, 2]), b1: tensor([0.5], [1]) };
+  const config = { type: 'SimpleConvNet', inputDim: [1, 28, 28], hiddenSize: 100 };
+
+  it('encodeParams / decodeParams carry the config in __metadata__.config', () => {
+    const bytes = encodeParams(params, config);
+    const d = decodeSafetensors(bytes);
+    expect(JSON.parse(d.metadata.config!)).toEqual(config);
+    const p = decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1] });
+    expect(p.config).toEqual(config);
+    expect([...p.values.W1!]).toEqual([1, 2, 3, 4]);
+    expect(p.shapes.b1).toEqual([1]);
+    expect(Object.keys(p.values)).toEqual(['W1', 'b1']);
+  });
+
+  it('decodeParams checks names and shapes against the model', () => {
+    const bytes = encodeParams(params, config);
+    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1], W2: [3] })).toThrow(/no tensor "W2" \(the model expects shape \(3\)\); the file holds "W1", "b1"/);
+    expect(() => decodeParams(bytes, { W1: [1, 1, 4, 1], b1: [1] })).toThrow(/tensor "W1" has shape \(1, 1, 2, 2\) in the file, but the model expects \(1, 1, 4, 1\)/);
+    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(/tensor "b1" is not a parameter of the model/);
+    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(FormatError);
+  });
+
+  it('configFromMetadata rejects bad config JSON safely', () => {
+    expect(configFromMetadata({})).toBeUndefined();
+    expect(() => configFromMetadata({ config: '{bad' })).toThrow(/__metadata__.config is not valid JSON/);
+    expect(() => configFromMetadata({ config: '[1]' })).toThrow(/must be a JSON object/);
+    expect(() => configFromMetadata({ config: '"x"' })).toThrow(FormatError);
+    expect(() => configFromMetadata({ config: '['.repeat(100) + ']'.repeat(100) })).toThrow(/nests deeper than 32/);
+    expect(() => configFromMetadata({ config: ' '.repeat(2 << 20) })).toThrow(/characters; at most/);
+    expect(configFromMetadata({ config: '{"a":"[[[[{{{{"}' })).toEqual({ a: '[[[[{{{{' });
+  });
+});

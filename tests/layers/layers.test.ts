@@ -1,0 +1,259 @@
+// Every layer's backprop against central differences of L = sum(forward(x) * dout), on
+// both backends, plus the course's worked example, buffer reuse and shape errors.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { createBackend } from '../../src/backend/create.js';
+import type { Backend } from '../../src/backend/backend.js';
+import { Tensor, tensor } from '../../src/tensor.js';
+import { ShapeError, WasmCnnError } from '../../src/errors.js';
+import {
+  Convolution, Pooling, Affine, Relu, Sigmoid, Dropout, BatchNormalization, SoftmaxWithLoss, type Layer,
+} from '../../src/layers/index.js';
+import { BACKENDS, randomF32 } from '../helpers/harness.js';
+
+/** Values in [-1, 1) kept at least `gap` away from 0 (so ReLU kinks are not crossed). */
+function awayFromZero(n: number, seed: number, gap = 0.05): Float32Array {
+  return randomF32(n, seed).map((v) => (v < 0 ? v - gap : v + gap));
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Central differences of f over the values of `target` (a device tensor, perturbed in place). */
+function numeric(target: Tensor, f: () => number, h: number): Float64Array {
+  const g = new Float64Array(target.size);
+  for (let i = 0; i < target.size; i++) {
+    const v = target.data[i];
+    const up = Math.fround(v + h);
+    const down = Math.fround(v - h);
+    target.data[i] = up;
+    const a = f();
+    target.data[i] = down;
+    const b = f();
+    target.data[i] = v;
+    g[i] = (a - b) / (up - down);
+  }
+  return g;
+}
+
+/** max |a - b| / (scale + max |b|). */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return m / (1e-3 + s);
+}
+
+/**
+ * Checks dx and every parameter gradient of `layer` at device input x against central
+ * differences of L = sum(y * dout).
+ */
+function checkLayer(b: Backend, layer: Layer, x: Tensor, opts: { train?: boolean; h?: number; tol?: number } = {}) {
+  const train = opts.train ?? true;
+  const h = opts.h ?? 1e-2;
+  const tol = opts.tol ?? 2e-3;
+  const y0 = layer.forward(x, train);
+  const dout = randomF32(y0.size, 99);
+  const L = () => dot(layer.forward(x, train).data, dout);
+  layer.forward(x, train);
+  const dx = layer.backward(tensor(dout, y0.shape))!;
+  const analytic: Record<string, Float32Array> = { x: dx.toArray() };
+  expect(dx.shape).toEqual(x.shape);
+  for (const [k, g] of Object.entries(layer.grads)) analytic[k] = g.toArray();
+  expect(relDiff(analytic.x, numeric(x, L, h))).toBeLessThan(tol);
+  for (const [k, p] of Object.entries(layer.params)) {
+    expect(relDiff(analytic[k], numeric(p, L, h)), k).toBeLessThan(tol);
+  }
+}
+
+describe.each(BACKENDS)('layers on %s', (name) => {
+  let b: Backend;
+  beforeAll(async () => {
+    b = await createBackend(name);
+  });
+
+  it("Convolution: the course's worked example (4x4 input, 3x3 filter, bias 3)", () => {
+    const x = tensor([1, 2, 3, 0, 0, 1, 2, 3, 3, 0, 1, 2, 2, 3, 0, 1], [1, 1, 4, 4]);
+    const conv = new Convolution(b, tensor([2, 0, 1, 0, 1, 2, 1, 0, 2], [1, 1, 3, 3]), tensor([3]));
+    expect([...conv.forward(x).data]).toEqual([18, 19, 9, 18]);
+    const padded = new Convolution(b, tensor([2, 0, 1, 0, 1, 2, 1, 0, 2], [1, 1, 3, 3]), tensor([0]), { pad: 1 });
+    expect(padded.forward(x).shape).toEqual([1, 1, 4, 4]);
+    expect(padded.forward(x).data[5]).toBe(15);
+  });
+
+  for (const [stride, pad, hw] of [[1, 0, 5], [2, 1, 5], [2, 0, 6], [1, 1, 4]] as const) {
+    it(`Convolution backward: stride ${stride}, pad ${pad}, ${hw}x${hw} input`, () => {
+      const conv = new Convolution(b, tensor(randomF32(3 * 2 * 9, 1), [3, 2, 3, 3]), tensor(randomF32(3, 2)), { stride, pad });
+      const x = b.tensor(randomF32(2 * 2 * hw * hw, 3), [2, 2, hw, hw]);
+      checkLayer(b, conv, x);
+      expect(conv.dW.shape).toEqual([3, 2, 3, 3]);
+      expect(conv.db.shape).toEqual([3]);
+    });
+  }
+
+  it('Convolution with inputGrad: false returns null but still fills dW and db', () => {
+    const W = tensor(randomF32(2 * 1 * 4, 5), [2, 1, 2, 2]);
+    const full = new Convolution(b, W, tensor([0.1, -0.2]));
+    const first = new Convolution(b, W, tensor([0.1, -0.2]), { inputGrad: false });
+    const x = tensor(randomF32(2 * 1 * 3 * 3, 6), [2, 1, 3, 3]);
+    const dout = tensor(randomF32(2 * 2 * 2 * 2, 7), [2, 2, 2, 2]);
+    full.forward(x);
+    expect(full.backward(dout)).not.toBeNull();
+    first.forward(x);
+    expect(first.backward(dout)).toBeNull();
+    expect([...first.dW.data]).toEqual([...full.dW.data]);
+    expect([...first.db.data]).toEqual([...full.db.data]);
+  });
+
+  for (const mode of ['max', 'avg'] as const) {
+    for (const [size, stride, pad, hw] of [[2, 2, 0, 5], [3, 2, 1, 5], [2, 1, 0, 4]] as const) {
+      it(`Pooling ${mode} backward: size ${size}, stride ${stride}, pad ${pad}, ${hw}x${hw}`, () => {
+        const pool = new Pooling(b, { size, stride, pad, mode });
+        // distinct values (a permutation scaled) so no two window values tie
+        const n = 2 * 2 * hw * hw;
+        const vals = Array.from({ length: n }, (_, i) => ((i * 37) % n) / n - 0.5);
+        const x = b.tensor(vals, [2, 2, hw, hw]);
+        // max: steps well below the 1/n spacing of the values, so no argmax changes
+        checkLayer(b, pool, x, { h: mode === 'max' ? 0.2 / n : 1e-2 });
+      });
+    }
+  }
+
+  it('Pooling output uses floor division (odd sizes)', () => {
+    const pool = new Pooling(b, { size: 2 });
+    expect(pool.outputShape([3, 4, 5, 5])).toEqual([3, 4, 2, 2]);
+    expect(pool.outputShape([3, 4, 7, 6])).toEqual([3, 4, 3, 3]);
+  });
+
+  it('Affine flattens a 4-D input and gives dx back in its shape', () => {
+    const affine = new Affine(b, tensor(randomF32(18 * 4, 11), [18, 4]), tensor(randomF32(4, 12)));
+    const x = b.tensor(randomF32(3 * 2 * 3 * 3, 13), [3, 2, 3, 3]);
+    expect(affine.forward(x).shape).toEqual([3, 4]);
+    expect(affine.originalXShape).toEqual([3, 2, 3, 3]);
+    checkLayer(b, affine, x);
+    const x2 = b.tensor(randomF32(2 * 18, 14), [2, 18]);
+    checkLayer(b, affine, x2);
+  });
+
+  it('Relu backward', () => {
+    checkLayer(b, new Relu(b), b.tensor(awayFromZero(2 * 3 * 4, 21), [2, 3, 4]));
+  });
+
+  it('Sigmoid backward', () => {
+    checkLayer(b, new Sigmoid(b), b.tensor(randomF32(2 * 3 * 4, 22).map((v) => 3 * v), [2, 3, 4]));
+  });
+
+  it('Dropout: seeded masks, train/eval, backward through the mask', () => {
+    const x = b.tensor(randomF32(4 * 10, 31), [4, 10]);
+    const d1 = new Dropout(b, { ratio: 0.3, seed: 5 });
+    const d2 = new Dropout(b, { ratio: 0.3, seed: 5 });
+    const y1 = d1.forward(x, true).toArray();
+    expect(d2.forward(x, true).toArray()).toEqual(y1);
+    const mask = d1.mask!.toArray();
+    const kept = mask.reduce((s, v) => s + v, 0);
+    expect(kept).toBeGreaterThan(10);
+    expect(kept).toBeLessThan(40);
+    for (let i = 0; i < 40; i++) expect(y1[i] === (mask[i] ? x.data[i] : 0)).toBe(true);
+    // a fresh mask on the next training forward
+    expect(d1.forward(x, true).toArray()).not.toEqual(y1);
+    // eval: scaled by 1 - ratio
+    const ye = d1.forward(x, false).toArray();
+    for (let i = 0; i < 40; i++) expect(ye[i]).toBeCloseTo(x.data[i] * 0.7, 6);
+    // gradient through a frozen mask
+    d1.frozen = true;
+    checkLayer(b, d1, x);
+    checkLayer(b, d1, x, { train: false });
+  });
+
+  it('BatchNormalization backward (2-D and 4-D), running statistics, eval mode', () => {
+    const D = 6;
+    const bn = new BatchNormalization(b, tensor(randomF32(D, 41).map((v) => 1 + 0.5 * v), [D]), tensor(randomF32(D, 42), [D]));
+    const x = b.tensor(randomF32(5 * D, 43).map((v) => 2 * v + 0.5), [5, D]);
+    checkLayer(b, bn, x, { tol: 1e-2 });
+    const bn4 = new BatchNormalization(b, tensor(randomF32(8, 44).map((v) => 1 + 0.5 * v), [8]), tensor(randomF32(8, 45), [8]));
+    checkLayer(b, bn4, b.tensor(randomF32(4 * 8, 46), [4, 2, 2, 2]), { tol: 1e-2 });
+
+    // running mean/var follow the course's update: r = 0.9 r + 0.1 batch statistic
+    const bn2 = new BatchNormalization(b, tensor([1, 1]), tensor([0, 0]));
+    const xs = b.tensor([1, 10, 3, 20], [2, 2]);
+    bn2.forward(xs, true);
+    expect([...bn2.runningMean.data].map((v) => +v.toFixed(5))).toEqual([0.2, 1.5]);
+    expect([...bn2.runningVar.data].map((v) => +v.toFixed(5))).toEqual([+(0.9 + 0.1 * 1).toFixed(5), +(0.9 + 0.1 * 25).toFixed(5)]);
+    const ye = bn2.forward(xs, false).toArray();
+    expect(ye[0]).toBeCloseTo((1 - 0.2) / Math.sqrt(1 + 1e-6), 5);
+    expect(() => bn2.backward(tensor([1, 1, 1, 1], [2, 2]))).toThrow(/training-mode forward/);
+  });
+
+  it('SoftmaxWithLoss: loss and backward against central differences; index and one-hot labels agree', () => {
+    const N = 3;
+    const C = 4;
+    const sm = new SoftmaxWithLoss(b);
+    const x = b.tensor(randomF32(N * C, 51).map((v) => 2 * v), [N, C]);
+    const t = new Int32Array([2, 0, 3]);
+    const loss = sm.forward(x, t);
+    // float64 reference
+    let ref = 0;
+    for (let i = 0; i < N; i++) {
+      const row = Array.from(x.data.subarray(i * C, i * C + C));
+      const m = Math.max(...row);
+      const z = row.reduce((s, v) => s + Math.exp(v - m), 0);
+      ref -= Math.log(Math.exp(row[t[i]] - m) / z + 1e-7);
+    }
+    expect(loss).toBeCloseTo(ref / N, 5);
+    const oneHot = new Float32Array(N * C);
+    t.forEach((c, i) => (oneHot[i * C + c] = 1));
+    expect(sm.forward(x, tensor(oneHot, [N, C]))).toBe(loss);
+    expect(sm.forward(x, new Uint8Array([2, 0, 3]))).toBe(loss);
+    const dx = sm.backward().toArray();
+    const num = numeric(x, () => sm.forward(x, t), 1e-2);
+    expect(relDiff(dx, num)).toBeLessThan(2e-3);
+    sm.forward(x, t);
+    const dx2 = sm.backward(2).toArray();
+    dx2.forEach((v, i) => expect(v).toBeCloseTo(2 * dx[i], 6));
+    expect(() => sm.forward(x, new Int32Array([0, 1]))).toThrow(/2 labels for 3 inputs/);
+    expect(() => sm.forward(x, new Int32Array([0, 1, 4]))).toThrow(/label 4 at index 2 is out of range/);
+    expect(() => sm.forward(x, tensor(new Float32Array(N * C).fill(0.25), [N, C]))).toThrow(/not one-hot/);
+  });
+
+  it('host inputs are copied to reusable device buffers; steady state allocates nothing', () => {
+    const conv = new Convolution(b, tensor(randomF32(2 * 1 * 9, 61), [2, 1, 3, 3]), tensor([0, 0]));
+    const pool = new Pooling(b, { size: 2 });
+    const x = tensor(randomF32(2 * 1 * 6 * 6, 62), [2, 1, 6, 6]);
+    const run = () => {
+      const y = pool.forward(conv.forward(x));
+      conv.backward(pool.backward(tensor(new Float32Array(y.size).fill(1), y.shape))!);
+      return y;
+    };
+    const y1 = run();
+    const hw = b.memoryStats().highWater;
+    const used = b.memoryStats().used;
+    for (let i = 0; i < 3; i++) expect(run().ptr).toBe(y1.ptr);
+    expect(b.memoryStats().highWater).toBe(hw);
+    expect(b.memoryStats().used).toBe(used);
+    // a smaller batch reuses the same blocks
+    pool.forward(conv.forward(tensor(randomF32(36, 63), [1, 1, 6, 6])));
+    expect(b.memoryStats().highWater).toBe(hw);
+  });
+
+  it('shape errors name the layer, the expected and the actual shape', () => {
+    const conv = new Convolution(b, tensor(new Float32Array(2 * 3 * 9), [2, 3, 3, 3]), tensor([0, 0]), { name: 'Conv1' });
+    expect(() => conv.forward(tensor(new Float32Array(2 * 2 * 25), [2, 2, 5, 5]))).toThrow(ShapeError);
+    expect(() => conv.forward(tensor(new Float32Array(2 * 2 * 25), [2, 2, 5, 5]))).toThrow(/Conv1.*\(2, 3, 3, 3\).*\(2, 2, 5, 5\)/);
+    expect(() => conv.forward(tensor(new Float32Array(50), [2, 25]))).toThrow(/Conv1: input must be 4-D/);
+    expect(() => new Convolution(b, tensor(new Float32Array(18), [2, 1, 3, 3]), tensor([0, 0, 0]))).toThrow(/b must have shape \(2\)/);
+    const affine = new Affine(b, tensor(new Float32Array(12), [6, 2]), tensor([0, 0]), { name: 'Affine1' });
+    expect(() => affine.forward(tensor(new Float32Array(10), [2, 5]))).toThrow(/Affine1: input \(2, 5\) has 5 values per sample, but W \(6, 2\) expects 6/);
+    affine.forward(tensor(new Float32Array(12), [2, 6]));
+    expect(() => affine.backward(tensor(new Float32Array(6), [3, 2]))).toThrow(/Affine1.backward: dout must have the forward output's shape \(2, 2\), got \(3, 2\)/);
+    expect(() => new Relu(b).backward(tensor([1]))).toThrow(/call forward first/);
+    expect(() => new Pooling(b, { size: 2, pad: 2 })).toThrow(/pad 2 must be smaller/);
+    expect(() => new Pooling(b, { size: 3 }).forward(tensor(new Float32Array(4), [1, 1, 2, 2]))).toThrow(/does not fit/);
+    expect(() => new Dropout(b, { ratio: 1 })).toThrow(WasmCnnError);
+  });
+});
