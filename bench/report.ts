@@ -94,7 +94,10 @@ function fmtRatio(x: number | undefined): string {
 /** One table over the rows of a group whose figures satisfy `pick`, one value column per implementation. */
 function implTable(r: BenchResults, title: string, group: Figure['group'], pick: (f: Figure | Failure) => boolean, opts: {
   unit: string; pct?: boolean; notes?: string[];
+  /** Show the shape column (default true; the square GEMMs and e2e rows say it in their names). */
+  shape?: boolean;
 }): Table | null {
+  const showShape = opts.shape ?? true;
   const figs = r.figures.filter((f) => f.group === group && pick(f));
   const fails = r.failures.filter((f) => f.group === group && pick(f));
   if (!figs.length && !fails.length) return null;
@@ -103,8 +106,8 @@ function implTable(r: BenchResults, title: string, group: Figure['group'], pick:
   const impls = [...new Set([...figs, ...fails].map((x) => x.impl))].sort((a, b) => implRank(a) - implRank(b));
   const hasWasm = impls.includes('wasm');
   const withPct = (impl: Impl) => Boolean(opts.pct) && (isWasm(impl) || impl === 'tfjs-wasm');
-  const head = ['case', 'shape'];
-  const align: ('l' | 'r')[] = ['l', 'l'];
+  const head = showShape ? ['case', 'shape'] : ['case'];
+  const align: ('l' | 'r')[] = showShape ? ['l', 'l'] : ['l'];
   for (const impl of impls) {
     head.push(`${implLabel(impl)} ${opts.unit}`);
     align.push('r');
@@ -130,7 +133,7 @@ function implTable(r: BenchResults, title: string, group: Figure['group'], pick:
       return '-';
     };
     const w = row.find((x) => x.impl === 'wasm');
-    const cells = [name, shape];
+    const cells = showShape ? [name, shape] : [name];
     for (const impl of impls) {
       const f = row.find((x) => x.impl === impl);
       cells.push(cell(impl));
@@ -162,16 +165,16 @@ export function buildTables(r: BenchResults): Table[] {
   const peakNote = r.peak ? [`% peak: the median figure over the Wasm SIMD peak's fastest trial, ${fmtNum(r.peak.simd.max)} GFLOP/s per thread.`] : [];
   const square = (x: Figure | Failure) => /^gemm (NN|NT|TN|TT) \d+$/.test(x.name);
   const netGemm = (x: Figure | Failure) => NETWORK_GEMM_NAMES.has(x.name);
-  const t1 = implTable(r, 'GEMM, square, all four transpose variants (shape: variant (M,N,K))', 'kernels', square, { unit: 'GFLOP/s', pct: true, notes: peakNote });
-  const t2 = implTable(r, 'GEMM at the shapes of SimpleConvNet, batch 100 (conv ones per image)', 'kernels', netGemm, {
+  const t1 = implTable(r, 'GEMM, square (M = N = K), all four transpose variants', 'kernels', square, { unit: 'GFLOP/s', pct: true, shape: false, notes: peakNote });
+  const t2 = implTable(r, 'GEMM at the shapes of SimpleConvNet, batch 100 (conv ones per image; shape: variant (M,N,K))', 'kernels', netGemm, {
     unit: 'GFLOP/s', pct: true,
     notes: ['TF.js figures are tf.matMul with the same transpose flags (plus op dispatch and dataSync); the conv dW row accumulates (beta = 1) in wasm-cnn only.'],
   });
   const t3 = implTable(r, 'Memory-bound kernels at the SimpleConvNet shapes (GB/s of compulsory traffic)', 'kernels',
     (x) => !square(x) && !netGemm(x), { unit: 'GB/s' });
   const t4 = implTable(r, 'End to end: SimpleConvNet (images/s)', 'e2e', () => true, {
-    unit: 'img/s',
-    notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100; infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
+    unit: 'img/s', shape: false,
+    notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100 MNIST images (1,28,28); infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
   });
   for (const t of [t1, t2, t3, t4]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');

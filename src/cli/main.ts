@@ -7,13 +7,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { WasmCnnError } from '../errors.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { CliError, EXIT_BAD_INPUT } from './errors.js';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './parse.js';
 import { MODEL_PRESETS } from './models.js';
 import { trainCommand } from './train.js';
 import { evalCommand, featureMapsCommand, filtersCommand, predictCommand } from './inspect.js';
 
 const backendOption = () => new Option('--backend <name>', 'wasm (SIMD WebAssembly) or js (plain JavaScript)')
-  .argParser(oneOf(['wasm', 'js'] as const)).default('wasm');
+  .choices(['wasm', 'js']).default('wasm');
 
 function program(): Command {
   const cli = new Command('wasm-cnn')
@@ -28,8 +28,8 @@ function program(): Command {
     .option('--epochs <n>', 'passes over the training images', positiveInt, 20)
     .option('--batch <n>', 'mini-batch size', positiveInt, 100)
     .option('--lr <x>', 'learning rate (default: the optimizer\'s, 0.001 for adam)', positiveNumber)
-    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(oneOf(OPTIMIZER_NAMES)).default('adam'))
-    .addOption(new Option('--model <preset>', `model preset: ${MODEL_PRESETS.join(', ')}`).argParser(oneOf(MODEL_PRESETS)).default('simple'))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZER_NAMES).default('adam'))
+    .addOption(new Option('--model <preset>', 'simple: the course\'s SimpleConvNet; deep: its DeepConvNet').choices(MODEL_PRESETS).default('simple'))
     .addOption(backendOption())
     .option('--threads <n>', 'threads for the kernels', positiveInt, 1)
     .option('--seed <n>', 'seed of the initial weights and the batch order', nonNegativeInt, 42)

@@ -24,11 +24,3 @@ export function positiveNumber(value: string): number {
   }
   return n;
 }
-
-export function oneOf<T extends string>(choices: readonly T[]) {
-  return (value: string): T => {
-    const v = value.toLowerCase() as T;
-    if (!choices.includes(v)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
-    return v;
-  };
-}

@@ -15,7 +15,7 @@ function firstConvWeights(net: Network) {
 /** The first layer's filters as a PNG grid (course's filter_show: gray_r, 8 columns, scaled up). */
 export function filtersPng(net: Network): Uint8Array {
   const w = firstConvWeights(net);
-  return encodePng(filterGrid(w.data, w.shape));
+  return encodePng(filterGrid(w.data, w.shape, { scale: 10 }));
 }
 
 /**

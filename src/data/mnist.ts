@@ -33,11 +33,13 @@ export interface MnistOptions {
 }
 
 /** The label type that `oneHotLabel` selects: Int32Array by default, Tensor when true. */
-export type MnistLabels<O> = O extends { oneHotLabel: true }
-  ? Tensor
-  : O extends { oneHotLabel?: false | undefined }
-    ? Int32Array
-    : Int32Array | Tensor;
+export type MnistLabels<O> = 'oneHotLabel' extends keyof O
+  ? O extends { oneHotLabel: true }
+    ? Tensor
+    : O extends { oneHotLabel?: false | undefined }
+      ? Int32Array
+      : Int32Array | Tensor
+  : Int32Array;
 
 /** The course's ((x_train, t_train), (x_test, t_test)). */
 export interface Mnist<L extends Int32Array | Tensor = Int32Array | Tensor> {

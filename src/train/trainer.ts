@@ -29,7 +29,11 @@
  * memcpy of the parameters: ~1.7 MB for SimpleConvNet, well under 1% of a step).
  * When a check fails, the parameters are restored from that copy, i.e. to their values
  * after the last finite step (or the initial values), and train() rejects with a
- * DivergenceError naming the epoch, the iteration and the first non-finite tensor.
+ * DivergenceError naming the epoch, the iteration and the first non-finite tensor
+ * ("loss" when only the loss is: huge but finite weights whose activations overflow).
+ * Note that the stable softmax and the 1e-7 of the cross-entropy cap the loss at
+ * -log(1e-7) = 16.1, so a merely too-large learning rate (1e3 for SimpleConvNet) gives
+ * a saturated but finite loss, not a DivergenceError; NaN needs ~1e10 there.
  * With `snapshot: false` there is no copy and no restore; the error then says that the
  * parameters hold non-finite values. The optimizer's state (moments) is not restored;
  * reset() it or make a new one before training on.
@@ -404,7 +408,7 @@ export class Trainer {
       : `the loss is ${loss} (the parameters are finite)`;
     const after = restored
       ? (this.currentIter > 1 ? `restored to their values after step ${this.currentIter - 1}` : 'restored to their initial values')
-      : 'NOT restored (snapshot: false) and hold non-finite values';
+      : `NOT restored (snapshot: false)${bad ? ' and hold non-finite values' : ''}`;
     const err = new DivergenceError(
       `Trainer: training diverged at epoch ${epoch}, iteration ${it} (step ${this.currentIter} of ${this.maxIter}): ${what}. ` +
       `The parameters were ${after}. Try a smaller learning rate.`);

@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { FormatError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { encodeIdx } from '../../src/data/idx.js';
-import { mnistBytes, mnistFromIdx, MNIST_FILE_NAMES } from '../../src/data/mnist.js';
+import { mnistBytes, mnistFromIdx, MNIST_FILE_NAMES, type MnistLabels } from '../../src/data/mnist.js';
 import { loadMnist, loadMnistBytes, mnistDataDir } from '../../src/data/mnist-node.js';
 
 const rawTrainImages = () => readFileSync(join(mnistDataDir(), MNIST_FILE_NAMES.trainImages));
@@ -132,5 +132,21 @@ describe('mnistFromIdx / mnistBytes validation', () => {
   it('rejects files swapped between images and labels', () => {
     expect(() => mnistFromIdx(lab(1, 2), img(2), img(1), lab(3))).toThrow(FormatError);
     expect(() => mnistBytes(img(2), lab(1, 2), img(1), img(1))).toThrow(/test labels: magic number at byte 0 is 2051/);
+  });
+});
+
+describe('label types follow oneHotLabel', () => {
+  it('types', () => {
+    const img = encodeIdx([1, 1, 1], new Uint8Array(1));
+    const lab = encodeIdx([1], new Uint8Array(1));
+    expectTypeOf(mnistFromIdx(img, lab, img, lab).tTrain).toEqualTypeOf<Int32Array>();
+    expectTypeOf(mnistFromIdx(img, lab, img, lab, { oneHotLabel: true }).tTest).toEqualTypeOf<Tensor>();
+    expect(mnistFromIdx(img, lab, img, lab, { oneHotLabel: true }).tTest.shape).toEqual([1, 10]);
+    type L<O> = MnistLabels<O>;
+    expectTypeOf<L<{}>>().toEqualTypeOf<Int32Array>();
+    expectTypeOf<L<{ trainLimit: number; normalize: false }>>().toEqualTypeOf<Int32Array>();
+    expectTypeOf<L<{ oneHotLabel: false }>>().toEqualTypeOf<Int32Array>();
+    expectTypeOf<L<{ oneHotLabel: true }>>().toEqualTypeOf<Tensor>();
+    expectTypeOf<L<{ oneHotLabel: boolean }>>().toEqualTypeOf<Int32Array | Tensor>();
   });
 });
