@@ -80,8 +80,9 @@ function program(): Command {
     .option('--only <group>', 'run one group: kernels, e2e, peers or peak')
     .action(async (opts) => {
       const args = [...(opts.quick ? ['--quick'] : []), ...(opts.only ? ['--only', opts.only] : [])];
-      const { main } = await import(new URL('./bench.js', import.meta.url).href) as { main: (argv: string[]) => Promise<number> };
-      process.exitCode = await main(args);
+      // the bench bundle sits next to this one (build/dist/bench.js); it needs the dev dependencies (TF.js)
+      const { benchMain } = await import(new URL('./bench.js', import.meta.url).href) as { benchMain: (argv: string[]) => Promise<number> };
+      process.exitCode = await benchMain(args);
     });
 
   return cli;
