@@ -101,9 +101,15 @@ export function bias_grad_rows_f32(dy: usize, db: usize, rows: i32, cols: i32): 
 
 export function bias_grad_channels_f32(dy: usize, db: usize, N: i32, C: i32, HW: i32): void {
   // dy: (N, C, HW) -> db: (C) = sums over N and HW
+  channel_sums(dy, N, C, HW, 0, C, db);
+}
+
+/** db[c] = sum over n and hw of dy[n, c, hw] for channels c0 <= c < c1 only (other db untouched). */
+export function channel_sums(dy: usize, N: i32, C: i32, HW: i32, c0: i32, c1: i32, db: usize): void {
+  // dy: (N, C, HW); db: (C), entries c0..c1-1 written
   const planeBytes = <usize>HW << 2;
   const imageBytes = <usize>C * planeBytes;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
     let s: f32 = 0;
     let p = dy + <usize>c * planeBytes;

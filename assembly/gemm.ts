@@ -29,8 +29,17 @@
 // The order of the k-summation differs from the plain-JS twin (k-blocks of KC; 4 interleaved
 // partial sums on the dot path), so results agree within float rounding, not bit for bit.
 //
-// Scratch is static (kernels never allocate) and therefore shared: one gemm_f32 at a time
-// per memory. A shared-memory (threads) build must give each thread its own scratch.
+// Scratch: the packing buffers are found through per-instance globals (Wasm globals are not
+// shared between the instances of different threads). They start at a static block, so a
+// single-threaded instance needs nothing else; in the threads build every worker's instance
+// is pointed at a block of its own (`gemm_set_scratch`, sized by `gemm_scratch_bytes`), so
+// gemm_f32 calls on different threads of one shared memory never touch the same scratch.
+//
+// Relaxed SIMD: every multiply-accumulate of the micro-kernels goes through `madd`, which is
+// f32x4.relaxed_madd (a fused multiply-add where the engine has one) when the module is
+// compiled with relaxed-simd enabled (asconfig.json targets `relaxed`, `relaxed-threads`),
+// and the plain f32x4.mul + f32x4.add otherwise. The default builds therefore stay plain SIMD
+// and bit-reproducible; the relaxed ones round differently (once per madd instead of twice).
 
 const MR: i32 = 5;   // rows of the broadcast micro-tile
 const NR: i32 = 8;   // columns of the broadcast micro-tile (2 x f32x4)
@@ -45,9 +54,33 @@ const NCD_BYTES: i32 = 192 * 1024; // op(B) columns per dot block: nc * kc * 4 <
 // plan starts after. PACK_A: (MC/MR panels) x (KC, MR); PACK_B: (KC, NR); TILE: (MR, NR).
 // Never assumed to be zero: every cell is written before it is read. Without
 // --zeroFilledMemory these zero bytes are stored in the .wasm file (~49 KiB).
-const PACK_A: usize = memory.data(MC * KC * 4, 64);
-const PACK_B: usize = memory.data(KC * NR * 4, 64);
-const TILE: usize = memory.data(MR * NR * 4, 64);
+const PACK_A_BYTES: usize = MC * KC * 4;
+const PACK_B_BYTES: usize = KC * NR * 4;
+const TILE_BYTES: usize = MR * NR * 4;
+let PACK_A: usize = memory.data(<i32>PACK_A_BYTES, 64);
+let PACK_B: usize = memory.data(<i32>PACK_B_BYTES, 64);
+let TILE: usize = memory.data(<i32>TILE_BYTES, 64);
+
+/** Bytes of the scratch block one instance needs (see gemm_set_scratch). */
+export function gemm_scratch_bytes(): i32 {
+  return <i32>(PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES);
+}
+
+/** Points this instance's packing buffers at `ptr` (gemm_scratch_bytes() bytes, 64-byte aligned). */
+export function gemm_set_scratch(ptr: usize): void {
+  // ptr: (gemm_scratch_bytes()) bytes = PACK_A | PACK_B | TILE
+  PACK_A = ptr;
+  PACK_B = ptr + PACK_A_BYTES;
+  TILE = PACK_B + PACK_B_BYTES;
+}
+
+/** c + a * b per lane: relaxed_madd in the relaxed-SIMD builds, mul then add otherwise. */
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32,
   B: usize, ldb: i32, beta: f32, C: usize, ldc: i32): void {
@@ -332,20 +365,20 @@ function micro_5x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     a = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
     pa += as;
     pb += bs;
   }
@@ -390,26 +423,26 @@ function micro_1x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: 
   let k = 0;
   for (; k + 2 <= kc; k += 2) {
     let a = v128.load32_splat(pa);
-    s0 = f32x4.add(s0, f32x4.mul(a, v128.load(pb)));
-    s1 = f32x4.add(s1, f32x4.mul(a, v128.load(pb, 16)));
+    s0 = madd(a, v128.load(pb), s0);
+    s1 = madd(a, v128.load(pb, 16), s1);
     a = v128.load32_splat(pa + as);
-    t0 = f32x4.add(t0, f32x4.mul(a, v128.load(pb + bs)));
-    t1 = f32x4.add(t1, f32x4.mul(a, v128.load(pb + bs, 16)));
+    t0 = madd(a, v128.load(pb + bs), t0);
+    t1 = madd(a, v128.load(pb + bs, 16), t1);
     pa += as << 1;
     pb += bs << 1;
   }
   if (k < kc) {
     const a = v128.load32_splat(pa);
-    s0 = f32x4.add(s0, f32x4.mul(a, v128.load(pb)));
-    s1 = f32x4.add(s1, f32x4.mul(a, v128.load(pb, 16)));
+    s0 = madd(a, v128.load(pb), s0);
+    s1 = madd(a, v128.load(pb, 16), s1);
   }
   const va = f32x4.splat(alpha);
   let r1 = f32x4.mul(f32x4.add(s1, t1), va);
   let r0 = f32x4.mul(f32x4.add(s0, t0), va);
   if (beta != 0) {
     const vb = f32x4.splat(beta);
-    r1 = f32x4.add(r1, f32x4.mul(v128.load(c, 16), vb));
-    r0 = f32x4.add(r0, f32x4.mul(v128.load(c), vb));
+    r1 = madd(v128.load(c, 16), vb, r1);
+    r0 = madd(v128.load(c), vb, r0);
   }
   v128.store(c, r1, 16);
   v128.store(c, r0);
@@ -421,11 +454,11 @@ function micro_5x4_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, t: 
   let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0;
   for (let k = 0; k < kc; k++) {
     const b = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b));
-    c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa, 16), b));
+    c0 = madd(v128.load32_splat(pa), b, c0);
+    c1 = madd(v128.load32_splat(pa, 4), b, c1);
+    c2 = madd(v128.load32_splat(pa, 8), b, c2);
+    c3 = madd(v128.load32_splat(pa, 12), b, c3);
+    c4 = madd(v128.load32_splat(pa, 16), b, c4);
     pa += as;
     pb += bs;
   }
@@ -517,7 +550,7 @@ function hsum2(v0: v128, v1: v128): v128 {
 @inline
 function store_pair(c: usize, v: v128, alpha: f32, beta: f32): void {
   let r = f32x4.mul(v, f32x4.splat(alpha));
-  if (beta != 0) r = f32x4.add(r, f32x4.mul(v128.load64_zero(c), f32x4.splat(beta)));
+  if (beta != 0) r = madd(v128.load64_zero(c), f32x4.splat(beta), r);
   v128.store64_lane(c, r, 0);
 }
 
@@ -539,40 +572,40 @@ function dot_5x2_simd(kc: i32, a: usize, lda4: usize, b: usize, ldb4: usize, c: 
     const vb0 = v128.load(b0);
     const vb1 = v128.load(b1);
     let va = v128.load(a0);
-    c00 = f32x4.add(c00, f32x4.mul(va, vb0));
-    c01 = f32x4.add(c01, f32x4.mul(va, vb1));
+    c00 = madd(va, vb0, c00);
+    c01 = madd(va, vb1, c01);
     va = v128.load(a1);
-    c10 = f32x4.add(c10, f32x4.mul(va, vb0));
-    c11 = f32x4.add(c11, f32x4.mul(va, vb1));
+    c10 = madd(va, vb0, c10);
+    c11 = madd(va, vb1, c11);
     va = v128.load(a2);
-    c20 = f32x4.add(c20, f32x4.mul(va, vb0));
-    c21 = f32x4.add(c21, f32x4.mul(va, vb1));
+    c20 = madd(va, vb0, c20);
+    c21 = madd(va, vb1, c21);
     va = v128.load(a3);
-    c30 = f32x4.add(c30, f32x4.mul(va, vb0));
-    c31 = f32x4.add(c31, f32x4.mul(va, vb1));
+    c30 = madd(va, vb0, c30);
+    c31 = madd(va, vb1, c31);
     va = v128.load(a4);
-    c40 = f32x4.add(c40, f32x4.mul(va, vb0));
-    c41 = f32x4.add(c41, f32x4.mul(va, vb1));
+    c40 = madd(va, vb0, c40);
+    c41 = madd(va, vb1, c41);
     a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; b0 += 16; b1 += 16;
   }
   for (; k < kc; k++) {
     const vb0 = v128.load32_zero(b0);
     const vb1 = v128.load32_zero(b1);
     let va = v128.load32_zero(a0);
-    c00 = f32x4.add(c00, f32x4.mul(va, vb0));
-    c01 = f32x4.add(c01, f32x4.mul(va, vb1));
+    c00 = madd(va, vb0, c00);
+    c01 = madd(va, vb1, c01);
     va = v128.load32_zero(a1);
-    c10 = f32x4.add(c10, f32x4.mul(va, vb0));
-    c11 = f32x4.add(c11, f32x4.mul(va, vb1));
+    c10 = madd(va, vb0, c10);
+    c11 = madd(va, vb1, c11);
     va = v128.load32_zero(a2);
-    c20 = f32x4.add(c20, f32x4.mul(va, vb0));
-    c21 = f32x4.add(c21, f32x4.mul(va, vb1));
+    c20 = madd(va, vb0, c20);
+    c21 = madd(va, vb1, c21);
     va = v128.load32_zero(a3);
-    c30 = f32x4.add(c30, f32x4.mul(va, vb0));
-    c31 = f32x4.add(c31, f32x4.mul(va, vb1));
+    c30 = madd(va, vb0, c30);
+    c31 = madd(va, vb1, c31);
     va = v128.load32_zero(a4);
-    c40 = f32x4.add(c40, f32x4.mul(va, vb0));
-    c41 = f32x4.add(c41, f32x4.mul(va, vb1));
+    c40 = madd(va, vb0, c40);
+    c41 = madd(va, vb1, c41);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; b0 += 4; b1 += 4;
   }
   // h01 = [c00 c01 c10 c11], h23 = [c20 c21 c30 c31], h4 = [c40 c41 . .]; consumed from the
@@ -587,9 +620,9 @@ function dot_5x2_simd(kc: i32, a: usize, lda4: usize, b: usize, ldb4: usize, c: 
   const c4 = c3 + ldc4;
   if (beta != 0) {
     const vb = f32x4.splat(beta);
-    h4 = f32x4.add(h4, f32x4.mul(v128.load64_zero(c4), vb));
-    h23 = f32x4.add(h23, f32x4.mul(v128.load64_lane(c3, v128.load64_zero(c2), 1), vb));
-    h01 = f32x4.add(h01, f32x4.mul(v128.load64_lane(c1, v128.load64_zero(c), 1), vb));
+    h4 = madd(v128.load64_zero(c4), vb, h4);
+    h23 = madd(v128.load64_lane(c3, v128.load64_zero(c2), 1), vb, h23);
+    h01 = madd(v128.load64_lane(c1, v128.load64_zero(c), 1), vb, h01);
   }
   v128.store64_lane(c4, h4, 0);
   v128.store64_lane(c3, h23, 1);
@@ -611,20 +644,20 @@ function dot_5x1_simd(kc: i32, a: usize, lda4: usize, b: usize, c: usize, ldc4: 
   let k = 0;
   for (; k + 4 <= kc; k += 4) {
     const vb = v128.load(b0);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load(a0), vb));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load(a1), vb));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load(a2), vb));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load(a3), vb));
-    c4 = f32x4.add(c4, f32x4.mul(v128.load(a4), vb));
+    c0 = madd(v128.load(a0), vb, c0);
+    c1 = madd(v128.load(a1), vb, c1);
+    c2 = madd(v128.load(a2), vb, c2);
+    c3 = madd(v128.load(a3), vb, c3);
+    c4 = madd(v128.load(a4), vb, c4);
     a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; b0 += 16;
   }
   for (; k < kc; k++) {
     const vb = v128.load32_zero(b0);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_zero(a0), vb));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_zero(a1), vb));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_zero(a2), vb));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_zero(a3), vb));
-    c4 = f32x4.add(c4, f32x4.mul(v128.load32_zero(a4), vb));
+    c0 = madd(v128.load32_zero(a0), vb, c0);
+    c1 = madd(v128.load32_zero(a1), vb, c1);
+    c2 = madd(v128.load32_zero(a2), vb, c2);
+    c3 = madd(v128.load32_zero(a3), vb, c3);
+    c4 = madd(v128.load32_zero(a4), vb, c4);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; b0 += 4;
   }
   const h = f32x4.mul(hsum4(c0, c1, c2, c3), f32x4.splat(alpha));
@@ -649,23 +682,23 @@ function dot_1x2_simd(kc: i32, a: usize, b: usize, ldb4: usize, c: usize, alpha:
   let k = 0;
   for (; k + 8 <= kc; k += 8) {
     let va = v128.load(p);
-    s0 = f32x4.add(s0, f32x4.mul(va, v128.load(b0)));
-    s1 = f32x4.add(s1, f32x4.mul(va, v128.load(b1)));
+    s0 = madd(va, v128.load(b0), s0);
+    s1 = madd(va, v128.load(b1), s1);
     va = v128.load(p, 16);
-    t0 = f32x4.add(t0, f32x4.mul(va, v128.load(b0, 16)));
-    t1 = f32x4.add(t1, f32x4.mul(va, v128.load(b1, 16)));
+    t0 = madd(va, v128.load(b0, 16), t0);
+    t1 = madd(va, v128.load(b1, 16), t1);
     p += 32; b0 += 32; b1 += 32;
   }
   for (; k + 4 <= kc; k += 4) {
     const va = v128.load(p);
-    s0 = f32x4.add(s0, f32x4.mul(va, v128.load(b0)));
-    s1 = f32x4.add(s1, f32x4.mul(va, v128.load(b1)));
+    s0 = madd(va, v128.load(b0), s0);
+    s1 = madd(va, v128.load(b1), s1);
     p += 16; b0 += 16; b1 += 16;
   }
   for (; k < kc; k++) {
     const va = v128.load32_zero(p);
-    s0 = f32x4.add(s0, f32x4.mul(va, v128.load32_zero(b0)));
-    s1 = f32x4.add(s1, f32x4.mul(va, v128.load32_zero(b1)));
+    s0 = madd(va, v128.load32_zero(b0), s0);
+    s1 = madd(va, v128.load32_zero(b1), s1);
     p += 4; b0 += 4; b1 += 4;
   }
   store_pair(c, hsum2(f32x4.add(s0, t0), f32x4.add(s1, t1)), alpha, beta);
@@ -680,16 +713,16 @@ function dot_1x1_simd(kc: i32, a: usize, b: usize): f32 {
   let pa = a;
   let pb = b;
   for (; k + 8 <= kc; k += 8) {
-    s = f32x4.add(s, f32x4.mul(v128.load(pa), v128.load(pb)));
-    t = f32x4.add(t, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
+    s = madd(v128.load(pa), v128.load(pb), s);
+    t = madd(v128.load(pa, 16), v128.load(pb, 16), t);
     pa += 32; pb += 32;
   }
   for (; k + 4 <= kc; k += 4) {
-    s = f32x4.add(s, f32x4.mul(v128.load(pa), v128.load(pb)));
+    s = madd(v128.load(pa), v128.load(pb), s);
     pa += 16; pb += 16;
   }
   for (; k < kc; k++) {
-    s = f32x4.add(s, f32x4.mul(v128.load32_zero(pa), v128.load32_zero(pb)));
+    s = madd(v128.load32_zero(pa), v128.load32_zero(pb), s);
     pa += 4; pb += 4;
   }
   return f32x4.extract_lane(hsum2(f32x4.add(s, t), s), 0);

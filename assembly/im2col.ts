@@ -12,7 +12,7 @@
 
 // @ts-ignore: decorator
 @inline
-function outDim(size: i32, k: i32, stride: i32, pad: i32): i32 {
+export function outDim(size: i32, k: i32, stride: i32, pad: i32): i32 {
   // floor((size + 2*pad - k) / stride) + 1, and 0 when the window does not fit at all
   const span = size + 2 * pad - k;
   return span < 0 ? 0 : span / stride + 1;
@@ -94,70 +94,78 @@ function addRun(dst: usize, src: usize, n: i32): void {
 
 /** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
 export function im2col_f32(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32, padH: i32, padW: i32, col: usize): void {
+  im2col_rows(x, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, C * KH * KW, col);
+}
+
+/**
+ * Rows [r0, r1) of the im2col matrix of one image (row r = (c*KH + kh)*KW + kw), the rows
+ * the batched conv_bwd_filter_f32 kernel needs for its share of the filter gradient.
+ */
+export function im2col_rows(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32,
+  padH: i32, padW: i32, r0: i32, r1: i32, col: usize): void {
+  // x: (C, H, W) -> col: (r1 - r0, OH*OW) = rows r0..r1-1 of the (C*KH*KW, OH*OW) matrix
   const OH = outDim(H, KH, strideH, padH);
   const OW = outDim(W, KW, strideW, padW);
-  if (C <= 0 || OH <= 0 || OW <= 0) return;
+  if (C <= 0 || OH <= 0 || OW <= 0 || r1 <= r0) return;
   const HW = <usize>(H * W) << 2;
   let dst = col;
-  let plane = x;
-  for (let c = 0; c < C; c++, plane += HW) {
-    for (let kh = 0; kh < KH; kh++) {
-      const ohLo = firstInside(padH, kh, strideH, OH);
-      const ohHi = max(endInside(H, padH, kh, strideH, OH), ohLo);
-      for (let kw = 0; kw < KW; kw++) {
-        const owLo = firstInside(padW, kw, strideW, OW);
-        const owHi = max(endInside(W, padW, kw, strideW, OW), owLo);
-        const run = owHi - owLo;
-        const tail = OW - owHi;
-        // rows above the image
-        if (ohLo > 0) {
-          zeroRun(dst, ohLo * OW);
-          dst += <usize>(ohLo * OW) << 2;
+  for (let r = r0; r < r1; r++) {
+    const kw = r % KW;
+    const kh = (r / KW) % KH;
+    const plane = x + <usize>(r / (KW * KH)) * HW;
+    const ohLo = firstInside(padH, kh, strideH, OH);
+    const ohHi = max(endInside(H, padH, kh, strideH, OH), ohLo);
+    const owLo = firstInside(padW, kw, strideW, OW);
+    const owHi = max(endInside(W, padW, kw, strideW, OW), owLo);
+    const run = owHi - owLo;
+    const tail = OW - owHi;
+    // rows above the image
+    if (ohLo > 0) {
+      zeroRun(dst, ohLo * OW);
+      dst += <usize>(ohLo * OW) << 2;
+    }
+    const iw0 = owLo * strideW - padW + kw;
+    let src = plane + (<usize>((ohLo * strideH - padH + kh) * W + iw0) << 2);
+    const srcStep = <usize>(strideH * W) << 2;
+    if (strideW == 1) {
+      if (owLo == 0 && tail == 0) {
+        for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
+          copyRun(dst, src, run);
+          dst += <usize>OW << 2;
         }
-        const iw0 = owLo * strideW - padW + kw;
-        let src = plane + (<usize>((ohLo * strideH - padH + kh) * W + iw0) << 2);
-        const srcStep = <usize>(strideH * W) << 2;
-        if (strideW == 1) {
-          if (owLo == 0 && tail == 0) {
-            for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
-              copyRun(dst, src, run);
-              dst += <usize>OW << 2;
-            }
-          } else {
-            for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
-              zeroRun(dst, owLo);
-              copyRun(dst + (<usize>owLo << 2), src, run);
-              zeroRun(dst + (<usize>owHi << 2), tail);
-              dst += <usize>OW << 2;
-            }
-          }
-        } else if (strideW == 2) {
-          // vector groups may read one element past the last one used: keep that read inside the row
-          let safe = (W - iw0) >> 1; // outputs i with src[2i+1] inside the row
-          if (safe > run) safe = run;
-          for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
-            zeroRun(dst, owLo);
-            copyRunStride2(dst + (<usize>owLo << 2), src, run, safe);
-            zeroRun(dst + (<usize>owHi << 2), tail);
-            dst += <usize>OW << 2;
-          }
-        } else {
-          const step = <usize>strideW << 2;
-          for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
-            zeroRun(dst, owLo);
-            let d = dst + (<usize>owLo << 2);
-            let s = src;
-            for (let i = 0; i < run; i++, d += 4, s += step) store<f32>(d, load<f32>(s));
-            zeroRun(dst + (<usize>owHi << 2), tail);
-            dst += <usize>OW << 2;
-          }
-        }
-        // rows below the image
-        if (ohHi < OH) {
-          zeroRun(dst, (OH - ohHi) * OW);
-          dst += <usize>((OH - ohHi) * OW) << 2;
+      } else {
+        for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
+          zeroRun(dst, owLo);
+          copyRun(dst + (<usize>owLo << 2), src, run);
+          zeroRun(dst + (<usize>owHi << 2), tail);
+          dst += <usize>OW << 2;
         }
       }
+    } else if (strideW == 2) {
+      // vector groups may read one element past the last one used: keep that read inside the row
+      let safe = (W - iw0) >> 1; // outputs i with src[2i+1] inside the row
+      if (safe > run) safe = run;
+      for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
+        zeroRun(dst, owLo);
+        copyRunStride2(dst + (<usize>owLo << 2), src, run, safe);
+        zeroRun(dst + (<usize>owHi << 2), tail);
+        dst += <usize>OW << 2;
+      }
+    } else {
+      const step = <usize>strideW << 2;
+      for (let oh = ohLo; oh < ohHi; oh++, src += srcStep) {
+        zeroRun(dst, owLo);
+        let d = dst + (<usize>owLo << 2);
+        let s = src;
+        for (let i = 0; i < run; i++, d += 4, s += step) store<f32>(d, load<f32>(s));
+        zeroRun(dst + (<usize>owHi << 2), tail);
+        dst += <usize>OW << 2;
+      }
+    }
+    // rows below the image
+    if (ohHi < OH) {
+      zeroRun(dst, (OH - ohHi) * OW);
+      dst += <usize>((OH - ohHi) * OW) << 2;
     }
   }
 }

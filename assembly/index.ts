@@ -1,10 +1,13 @@
 // The kernel ABI exported by build/kernels.*.wasm. Signatures and buffer shapes are
 // documented once, in src/backend/kernels.ts; each family lives in its own file.
+// gemm_scratch_bytes / gemm_set_scratch are not kernels: the threads runtime gives each
+// worker's instance its own GEMM packing scratch with them (src/backend/threads/).
 export * from './gemm';
-export * from './im2col';
+export { im2col_f32, col2im_f32 } from './im2col';
+export * from './conv';
 export * from './pool';
 export * from './activation';
-export * from './bias';
+export { bias_add_rows_f32, bias_add_channels_f32, bias_grad_rows_f32, bias_grad_channels_f32 } from './bias';
 export * from './elementwise';
 export * from './loss';
 export * from './norm';

@@ -3,6 +3,7 @@
  *
  *   npm run bench                      the full run (< 10 min), table on stdout,
  *                                      bench/results/<date>.json, <date>.md, latest.md
+ *                                      (latest.md: full runs only)
  *   npm run bench -- --quick           smoke test
  *   npm run bench -- --only kernels    one group: peak | kernels | e2e | peers
  *

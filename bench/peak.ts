@@ -48,10 +48,11 @@ export function runPeak(budget: Budget, quick: boolean, log: (s: string) => void
   if (!Number.isFinite(checksum)) throw new Error(`peak kernel returned a non-finite checksum ${checksum}`);
   const simd = figure(spec, timings[0]);
   log(`peak: Wasm SIMD f32x4 mul+add ${simd.value.toFixed(1)} GFLOP/s (fastest trial ${simd.max.toFixed(1)})`);
-  const result: PeakResult = { simd, relaxedNote: '' };
+  const result: PeakResult = { simd, relaxedNote: '', rounds: 1 };
   const again = () => {
     timings.push(time());
     result.simd = figure(spec, poolTimings(...timings));
+    result.rounds = timings.length;
     log(`peak (again): Wasm SIMD f32x4 mul+add ${figure(spec, timings[timings.length - 1]).value.toFixed(1)} GFLOP/s; pooled fastest trial ${result.simd.max.toFixed(1)}`);
   };
 

@@ -157,7 +157,7 @@ export function buildTables(r: BenchResults): Table[] {
       title: 'The limit: Wasm SIMD peak, 1 thread (no memory traffic)',
       head: ['kernel', 'GFLOP/s'], align: ['l', 'r'], rows,
       notes: [
-        `% of peak everywhere is against the fastest trial of the plain-SIMD peak: ${fmtNum(r.peak.simd.max)} GFLOP/s (${r.peak.simd.timing.trials} trials${r.quick ? '' : ', at the start and at the end of the run'}).`,
+        `% of peak everywhere is against the fastest trial of the plain-SIMD peak: ${fmtNum(r.peak.simd.max)} GFLOP/s (${r.peak.simd.timing.trials} trials${r.peak.rounds > 1 ? ', at the start and at the end of the run' : ''}).`,
         `relaxed SIMD: ${r.peak.relaxedNote}`,
       ],
     });

@@ -165,11 +165,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     const dir = resolve(opts.outDir ?? DEFAULT_OUT);
     mkdirSync(dir, { recursive: true });
     const base = join(dir, timestamp(start));
-    results.files = { json: `${base}.json`, markdown: `${base}.md`, latest: join(dir, 'latest.md') };
+    const full = !quick && GROUPS.every(has);
+    results.files = { json: `${base}.json`, markdown: `${base}.md`, ...(full ? { latest: join(dir, 'latest.md') } : {}) };
     const md = renderMarkdown(results);
     writeAtomic(results.files.json, `${JSON.stringify(results, null, 2)}\n`);
     writeAtomic(results.files.markdown, md);
-    writeAtomic(results.files.latest, md);
+    if (results.files.latest) writeAtomic(results.files.latest, md);
   }
   return results;
 }
@@ -177,7 +178,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 const USAGE = `Usage: npm run bench -- [options]   (or: wasm-cnn bench [options])
 
 Measures wasm-cnn's Wasm and JS backends, TF.js (wasm, cpu) as peers and the Wasm SIMD
-peak, in one process; prints a table and writes <out>/<date>.json, <date>.md and latest.md.
+peak, in one process; prints a table and writes <out>/<date>.json and <date>.md, and
+<out>/latest.md after a full run (all groups, not --quick).
 
 Options:
   --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
@@ -229,7 +231,10 @@ export async function benchMain(argv: string[]): Promise<number> {
     outDir: args['no-write'] ? null : args.out ?? DEFAULT_OUT,
   });
   process.stdout.write(args.json ? `${JSON.stringify(results, null, 2)}\n` : renderText(results));
-  if (results.files) process.stderr.write(`wrote ${results.files.json}, ${results.files.markdown} and ${results.files.latest}\n`);
+  if (results.files) {
+    const f = results.files;
+    process.stderr.write(`wrote ${f.json} and ${f.markdown}${f.latest ? ` (and ${f.latest})` : ' (latest.md is left to full runs)'}\n`);
+  }
   // TF.js failing (e.g. wasm training) is a result; wasm-cnn failing is a broken build
   const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs'));
   if (ownFailures.length) {

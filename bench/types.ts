@@ -75,6 +75,8 @@ export interface PeakResult {
   relaxedSimd?: Figure;
   /** Why the relaxed-SIMD peak is missing, or how it was obtained. */
   relaxedNote: string;
+  /** Times the plain-SIMD peak was measured (1, or 2: at the start and at the end of the run). */
+  rounds: number;
 }
 
 export interface ImplInfo {
@@ -120,6 +122,9 @@ export interface BenchResults {
   figures: Figure[];
   failures: Failure[];
   notes: string[];
-  /** Where the report went (absent when nothing was written). */
-  files?: { json: string; markdown: string; latest: string };
+  /**
+   * Where the report went (absent when nothing was written). latest.md is rewritten by
+   * full runs only (all groups, not --quick), so it always holds the latest full table.
+   */
+  files?: { json: string; markdown: string; latest?: string };
 }

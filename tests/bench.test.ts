@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { runBench, renderText, type BenchResults, type Figure } from '../bench/main.js';
 import { networkGemms, squareGemms } from '../bench/kernels.js';
 import { E2E } from '../bench/e2e.js';
+import { derive, renderMarkdown } from '../bench/report.js';
 
 const dirs: string[] = [];
 function outDir(): string {
@@ -41,7 +42,7 @@ function checkFiles(r: BenchResults): string {
   expect(json.schema).toBe('wasm-cnn-bench/1');
   expect(json.figures.length).toBe(r.figures.length);
   const md = readFileSync(r.files!.markdown, 'utf8');
-  expect(readFileSync(r.files!.latest, 'utf8')).toBe(md);
+  expect(r.files!.latest).toBeUndefined(); // latest.md is for full runs only
   expect(r.files!.json).toMatch(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/);
   return md;
 }
@@ -131,4 +132,39 @@ describe('npm run bench --quick', () => {
     expect(md).toContain('| case | TF.js wasm GFLOP/s | % peak |');
     if (failed) expect(md).toContain(failed.error);
   }, 120_000);
+});
+
+describe('bench report', () => {
+  it('derives ratios and % of peak, with a column per thread count and failures spelled out', () => {
+    const timing = (ms: number) => ({ medianMs: ms, minMs: ms, maxMs: ms, trials: 1, reps: 1, warmup: 1, samplesMs: [ms] });
+    const fig = (group: Figure['group'], name: string, impl: string, unit: Figure['unit'], value: number): Figure =>
+      ({ group, name, shape: '(1)', impl, unit, value, min: value, max: value, work: value, timing: timing(1000) });
+    const r: BenchResults = {
+      schema: 'wasm-cnn-bench/1', date: '2026-01-01T00:00:00.000Z', quick: false, groups: ['peak', 'kernels', 'e2e', 'peers'],
+      durationMs: 1, environment: { node: '20', v8: '11', platform: 'linux', arch: 'x64', cpu: 'cpu', cores: 2 },
+      impls: [{ impl: 'wasm', description: 'Wasm' }, { impl: 'wasm-2t', description: 'Wasm 2 threads' }],
+      peak: { simd: fig('peak', 'peak', 'wasm', 'GFLOP/s', 40), relaxedNote: 'n/a', rounds: 1 },
+      figures: [
+        fig('kernels', 'gemm NN 512', 'wasm', 'GFLOP/s', 30),
+        fig('kernels', 'gemm NN 512', 'wasm-2t', 'GFLOP/s', 60),
+        fig('kernels', 'gemm NN 512', 'js', 'GFLOP/s', 3),
+        fig('e2e', E2E.train, 'wasm', 'img/s', 5000),
+        fig('e2e', E2E.train, 'tfjs-cpu', 'img/s', 10),
+      ],
+      failures: [{ group: 'e2e', name: E2E.train, impl: 'tfjs-wasm', error: "Kernel 'X' not registered" }],
+      notes: [],
+    };
+    derive(r);
+    const w = r.figures[0];
+    expect(w.pctOfPeak).toBeCloseTo(75);
+    expect(r.figures[1].pctOfPeak).toBeCloseTo(75); // against 2 x the 1-thread peak
+    expect(w.ratios).toEqual({ 'wasm-2t': 0.5, js: 10 });
+    expect(r.figures[3].ratios?.['tfjs-cpu']).toBe(500);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| case | Wasm GFLOP/s | % peak | Wasm 2t GFLOP/s | % peak | Wasm 2t/1t | JS GFLOP/s | Wasm/JS |');
+    expect(md).toContain('| gemm NN 512 | 30.0 (30.0-30.0) | 75% | 60.0 (60.0-60.0) | 75% | 2.00x | 3.00 (3.00-3.00) | 10x |');
+    expect(md).toContain('| case | Wasm img/s | TF.js wasm img/s | Wasm/TF.js wasm | TF.js cpu img/s | Wasm/TF.js cpu |');
+    expect(md).toContain("fails [1]");
+    expect(md).toContain("[1] TF.js wasm, train batch 100 (fwd+bwd+Adam): fails: Kernel 'X' not registered");
+  });
 });

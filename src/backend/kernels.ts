@@ -28,6 +28,29 @@ export interface Kernels {
   col2im_f32(col: Ptr, C: number, H: number, W: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void;
 
+  // ---- conv.ts (batched convolution: per-image im2col + GEMM over a batch, NCHW) ----
+  // OH = (H + 2*padH - KH) / strideH + 1 and OW likewise (floor); CKK = C*KH*KW; OHW = OH*OW.
+  // Each output element is computed by one call in an order that does not depend on the
+  // image / column / channel range a call covers: split calls give bit-identical results.
+  /**
+   * y = conv(x, w) + b. x: (N, C, H, W); w: (FN, CKK); b: (FN), read only if hasBias != 0;
+   * y: (N, FN, OH, OW) overwritten; col: (CKK, OHW) scratch for one image.
+   */
+  conv_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, w: Ptr, FN: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, b: Ptr, hasBias: number, y: Ptr, col: Ptr): void;
+  /** dy: (N, FN, OH, OW); w: (FN, CKK) -> dx: (N, C, H, W) overwritten (col2im of w^T dy_n); dcol: (CKK, OHW) scratch. */
+  conv_bwd_data_f32(dy: Ptr, N: number, C: number, H: number, W: number, w: Ptr, FN: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, dx: Ptr, dcol: Ptr): void;
+  /**
+   * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, CKK), only columns r0 <= r < r1 overwritten, with
+   * sum over n = 0..N-1 (in that order) of dy_n (FN, OHW) * col_n^T, col_n = rows r0..r1-1 of im2col(x_n);
+   * col: (r1 - r0, OHW) scratch. N == 0 writes zeros.
+   */
+  conv_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, dw: Ptr, col: Ptr): void;
+  /** dy: (N, C, HW) -> db: (C), only entries c0 <= c < c1 overwritten, with the sums over N and HW. */
+  conv_bwd_bias_f32(dy: Ptr, N: number, C: number, HW: number, c0: number, c1: number, db: Ptr): void;
+
   // ---- pool.ts (P = N*C independent planes) -----------------------------------
   /** x: (P, H, W) -> y: (P, OH, OW); argmax (i32): (P, OH, OW) index h*W+w in the plane; padding never wins; ties -> first. */
   maxpool_fwd_f32(x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
@@ -119,6 +142,7 @@ export interface Kernels {
 export const KERNEL_NAMES = [
   'gemm_f32',
   'im2col_f32', 'col2im_f32',
+  'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',
   'bias_add_rows_f32', 'bias_add_channels_f32', 'bias_grad_rows_f32', 'bias_grad_channels_f32',

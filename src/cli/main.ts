@@ -75,11 +75,11 @@ function program(): Command {
     .action(async (params, opts) => { process.exitCode = await featureMapsCommand(params, opts); });
 
   cli.command('bench')
-    .description('benchmarks: kernels, end to end, TF.js peers, the Wasm SIMD peak (needs the dev dependencies)')
-    .option('--quick', 'a short smoke run')
-    .option('--only <group>', 'run one group: kernels, e2e, peers or peak')
-    .action(async (opts) => {
-      const args = [...(opts.quick ? ['--quick'] : []), ...(opts.only ? ['--only', opts.only] : [])];
+    .description('benchmarks: kernels, end to end, TF.js peers, the Wasm SIMD peak (options as in npm run bench: --quick, --only GROUPS, --skip, --out DIR, --json; needs the dev dependencies)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[options...]', 'passed to the bench')
+    .action(async (args: string[]) => {
       // the bench bundle sits next to this one (build/dist/bench.js); it needs the dev dependencies (TF.js)
       const { benchMain } = await import(new URL('./bench.js', import.meta.url).href) as { benchMain: (argv: string[]) => Promise<number> };
       process.exitCode = await benchMain(args);

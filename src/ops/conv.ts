@@ -1,6 +1,8 @@
 /**
  * Convolution over NCHW batches as per-image im2col + GEMM (Caffe layout), so the
- * GEMM writes NCHW directly and the scratch `col` holds one image only.
+ * GEMM writes NCHW directly and the scratch `col` holds one image only. The per-image
+ * loops are the batched kernels conv_fwd_f32 / conv_bwd_*_f32 (assembly/conv.ts and their
+ * JS twins), which a threaded kernel set splits across threads (src/backend/threads/).
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
  *   col, dcol: (C*KH*KW, OH*OW) scratch for one image
@@ -44,16 +46,8 @@ export function colSize(g: ConvGeom): number {
 
 /** y = conv(x, w) + b. `b` may be -1 for no bias. */
 export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: Ptr, col: Ptr): void {
-  const CKK = g.C * g.KH * g.KW;
-  const OHW = g.OH * g.OW;
-  const xStride = g.C * g.H * g.W * 4;
-  const yStride = g.FN * OHW * 4;
-  for (let n = 0; n < g.N; n++) {
-    k.im2col_f32(x + n * xStride, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, col);
-    // y_n (FN, OHW) = w (FN, CKK) * col (CKK, OHW)
-    k.gemm_f32(0, 0, g.FN, OHW, CKK, 1, w, CKK, col, OHW, 0, y + n * yStride, OHW);
-  }
-  if (b >= 0) k.bias_add_channels_f32(y, b, g.N, g.FN, OHW);
+  k.conv_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW,
+    b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col);
 }
 
 /**
@@ -63,20 +57,9 @@ export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: 
 export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr): void {
   const CKK = g.C * g.KH * g.KW;
-  const OHW = g.OH * g.OW;
-  const xStride = g.C * g.H * g.W * 4;
-  const yStride = g.FN * OHW * 4;
-  for (let n = 0; n < g.N; n++) {
-    const dyn = dy + n * yStride;
-    k.im2col_f32(x + n * xStride, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, col);
-    // dw (FN, CKK) += dy_n (FN, OHW) * col^T (OHW, CKK)
-    k.gemm_f32(0, 1, g.FN, CKK, OHW, 1, dyn, OHW, col, OHW, n === 0 ? 0 : 1, dw, CKK);
-    if (dx >= 0) {
-      // dcol (CKK, OHW) = w^T (CKK, FN) * dy_n (FN, OHW)
-      k.gemm_f32(1, 0, CKK, OHW, g.FN, 1, w, CKK, dyn, OHW, 0, dcol, OHW);
-      k.col2im_f32(dcol, g.C, g.H, g.W, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx + n * xStride);
-    }
+  k.conv_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, 0, CKK, dw, col);
+  k.conv_bwd_bias_f32(dy, g.N, g.FN, g.OH * g.OW, 0, g.FN, db);
+  if (dx >= 0) {
+    k.conv_bwd_data_f32(dy, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx, dcol);
   }
-  if (g.N === 0) k.fill_f32(dw, g.FN * CKK, 0);
-  k.bias_grad_channels_f32(dy, db, g.N, g.FN, OHW);
 }

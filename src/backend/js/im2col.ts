@@ -6,57 +6,12 @@
 // col2im adds in the order (c, kh, kw, oh, ow) like the Wasm kernel: bit-identical results.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-
-/** Smallest o >= 0 with o*stride - pad + k >= 0, at most outN. */
-function firstInside(pad: number, k: number, stride: number, outN: number): number {
-  const need = pad - k;
-  const o = need <= 0 ? 0 : Math.ceil(need / stride);
-  return o < outN ? o : outN;
-}
-
-/** One past the largest o < outN with o*stride - pad + k <= size - 1 (never below lo). */
-function endInside(size: number, pad: number, k: number, stride: number, outN: number, lo: number): number {
-  const lim = size - 1 + pad - k;
-  if (lim < 0) return lo;
-  const e = Math.floor(lim / stride) + 1;
-  return e < outN ? (e > lo ? e : lo) : outN;
-}
+import { firstInside, endInside, im2colRows } from './im2col-rows.js';
 
 /** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
 export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, col: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
-  if (C <= 0 || OH <= 0 || OW <= 0) return;
-  const f = heap.f32;
-  const HW = H * W;
-  let d = col >> 2;
-  for (let c = 0; c < C; c++) {
-    const plane = (x >> 2) + c * HW;
-    for (let kh = 0; kh < KH; kh++) {
-      const ohLo = firstInside(padH, kh, strideH, OH);
-      const ohHi = endInside(H, padH, kh, strideH, OH, ohLo);
-      for (let kw = 0; kw < KW; kw++) {
-        const owLo = firstInside(padW, kw, strideW, OW);
-        const owHi = endInside(W, padW, kw, strideW, OW, owLo);
-        // rows above the image
-        for (let e = d + ohLo * OW; d < e; d++) f[d] = 0;
-        let s = plane + (ohLo * strideH - padH + kh) * W + owLo * strideW - padW + kw;
-        const sStep = strideH * W;
-        for (let oh = ohLo; oh < ohHi; oh++, s += sStep) {
-          for (let e = d + owLo; d < e; d++) f[d] = 0;
-          if (strideW === 1) {
-            for (let i = s, e = d + owHi - owLo; d < e; d++, i++) f[d] = f[i];
-          } else {
-            for (let i = s, e = d + owHi - owLo; d < e; d++, i += strideW) f[d] = f[i];
-          }
-          for (let e = d + OW - owHi; d < e; d++) f[d] = 0;
-        }
-        // rows below the image
-        for (let e = d + (OH - ohHi) * OW; d < e; d++) f[d] = 0;
-      }
-    }
-  }
+  im2colRows(heap, x, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, C * KH * KW, col);
 }
 
 /** col: (C*KH*KW, OH*OW) -> x: (C, H, W), overwritten with the sum of all overlapping patches. */
