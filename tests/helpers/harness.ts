@@ -1,4 +1,5 @@
 // Test helpers: both backends, and putting arrays into / reading them out of backend memory.
+import { beforeAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend, BackendName } from '../../src/backend/backend.js';
 
@@ -77,4 +78,43 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     if (!(e <= m)) m = Number.isNaN(e) ? Infinity : e;
   }
   return m;
+}
+
+/** Cells after a buffer that a kernel must not touch, and the value they hold. */
+export const GUARD = 5;
+export const SENTINEL = 12345.5;
+
+/** Copies `values` followed by GUARD sentinel cells; returns the pointer. */
+export function putGuarded(h: Harness, values: ArrayLike<number>): number {
+  return h.putF32([...Array.from(values), ...new Array(GUARD).fill(SENTINEL)]);
+}
+
+/** An output block of n cells (NaN) followed by GUARD sentinel cells. */
+export function outGuarded(h: Harness, n: number): number {
+  const p = h.alloc(n + GUARD);
+  new Float32Array(h.backend.memory.buffer, p + n * 4, GUARD).fill(SENTINEL);
+  return p;
+}
+
+/** Whether the GUARD cells after the n cells at p still hold the sentinel. */
+export function guardIntact(h: Harness, p: number, n: number): boolean {
+  return h.getF32(p + n * 4, GUARD).every((v) => v === SENTINEL);
+}
+
+/**
+ * Creates a Wasm and a JS harness before the suite's tests, and returns `onBoth(fn)`,
+ * which runs fn on each (freeing its blocks afterwards) and returns the two results.
+ */
+export function useBothBackends(): <T>(fn: (h: Harness) => T) => T[] {
+  let both: Harness[] = [];
+  beforeAll(async () => {
+    both = [await harness('wasm'), await harness('js')];
+  });
+  return (fn) => both.map((h) => {
+    try {
+      return fn(h);
+    } finally {
+      h.reset();
+    }
+  });
 }

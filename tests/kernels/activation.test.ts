@@ -1,39 +1,16 @@
 // relu / sigmoid kernels: Wasm vs JS vs a naive reference (the course's formulas on plain
 // numbers), property-based over odd lengths (fast-check, seeded), aliasing and guard cells.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, useBothBackends, outGuarded, guardIntact } from '../helpers/harness.js';
 
 const SEED = 20240601;
 const RUNS = 60;
-const GUARD = 5; // cells after every output that a kernel must not touch
-const SENTINEL = 12345.5;
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
 /** Runs `fn` on each backend (wasm, js), freeing its blocks afterwards. */
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
+const onBoth = useBothBackends();
 
-/** An output block of n cells followed by GUARD sentinel cells (the n cells are NaN). */
-function outWithGuard(h: Harness, n: number): number {
-  const p = h.alloc(n + GUARD);
-  new Float32Array(h.backend.memory.buffer, p + n * 4, GUARD).fill(SENTINEL);
-  return p;
-}
-function guardIntact(h: Harness, p: number, n: number): boolean {
-  return h.getF32(p + n * 4, GUARD).every((v) => v === SENTINEL);
-}
 
 /** Lengths around the f32x4 / 16-wide boundaries, plus random ones. */
 const len = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 63, 65), fc.integer({ min: 0, max: 700 }));
@@ -51,7 +28,7 @@ describe('relu_fwd_f32', () => {
     fc.assert(fc.property(anyF32(300), (x) => {
       const want = refRelu(x);
       const [w, j] = onBoth((h) => {
-        const xp = h.putF32(x), yp = outWithGuard(h, x.length);
+        const xp = h.putF32(x), yp = outGuarded(h, x.length);
         h.k.relu_fwd_f32(xp, yp, x.length);
         expect(guardIntact(h, yp, x.length)).toBe(true);
         return h.getF32(yp, x.length);
@@ -95,7 +72,7 @@ describe('relu_bwd_f32', () => {
       const want = refReluBwd(y, dy);
       const outs = onBoth((h) => {
         const yp = h.putF32(y), dyp = h.putF32(dy);
-        const dxp = inPlace ? dyp : outWithGuard(h, n);
+        const dxp = inPlace ? dyp : outGuarded(h, n);
         h.k.relu_bwd_f32(yp, dyp, dxp, n);
         if (!inPlace) expect(guardIntact(h, dxp, n)).toBe(true);
         return h.getF32(dxp, n);
@@ -111,7 +88,7 @@ describe('sigmoid_fwd_f32', () => {
       const x = randomF32(n, seed).map((v) => v * scale);
       const want = refSigmoid(x);
       const outs = onBoth((h) => {
-        const xp = h.putF32(x), yp = outWithGuard(h, n);
+        const xp = h.putF32(x), yp = outGuarded(h, n);
         h.k.sigmoid_fwd_f32(xp, yp, n);
         expect(guardIntact(h, yp, n)).toBe(true);
         return h.getF32(yp, n);
@@ -164,7 +141,7 @@ describe('sigmoid_bwd_f32', () => {
       const want = refSigmoidBwd(y, dy);
       const outs = onBoth((h) => {
         const yp = h.putF32(y), dyp = h.putF32(dy);
-        const dxp = inPlace ? dyp : outWithGuard(h, n);
+        const dxp = inPlace ? dyp : outGuarded(h, n);
         h.k.sigmoid_bwd_f32(yp, dyp, dxp, n);
         if (!inPlace) expect(guardIntact(h, dxp, n)).toBe(true);
         return h.getF32(dxp, n);

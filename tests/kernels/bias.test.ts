@@ -1,42 +1,15 @@
 // bias kernels: Wasm vs JS vs a naive reference (the course's Affine/Convolution bias terms:
 // out = x W + b, db = sum(dout, axis=0); conv: + b[c], db = sum over N, H, W), on odd shapes.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, useBothBackends, putGuarded, outGuarded, guardIntact } from '../helpers/harness.js';
 
 const SEED = 424242;
 const RUNS = 60;
-const GUARD = 5;
-const SENTINEL = -777.25;
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
+const onBoth = useBothBackends();
 
-/** Copies `values` followed by GUARD sentinels; the kernel must not touch the sentinels. */
-function putGuarded(h: Harness, values: ArrayLike<number>): number {
-  return h.putF32([...Array.from(values), ...new Array(GUARD).fill(SENTINEL)]);
-}
-/** A NaN-filled output block of n cells followed by GUARD sentinels. */
-function outGuarded(h: Harness, n: number): number {
-  const p = h.alloc(n + GUARD);
-  new Float32Array(h.backend.memory.buffer, p + n * 4, GUARD).fill(SENTINEL);
-  return p;
-}
-function guardIntact(h: Harness, p: number, n: number): boolean {
-  return h.getF32(p + n * 4, GUARD).every((v) => v === SENTINEL);
-}
 
 const dim = fc.oneof(fc.constantFrom(0, 1, 3, 4, 5, 7, 8, 16, 17), fc.integer({ min: 0, max: 70 }));
 const spatial = fc.oneof(fc.constantFrom(0, 1, 3, 4, 5, 7, 9, 16, 17, 24, 25), fc.integer({ min: 0, max: 150 }));

@@ -1,40 +1,15 @@
 // mul / axpby / fill / count_nonfinite: Wasm vs JS vs a naive reference, property-based
 // over odd lengths (fast-check, seeded), with aliasing, guard cells and planted NaN/Inf.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, useBothBackends, putGuarded, outGuarded, guardIntact } from '../helpers/harness.js';
 
 const SEED = 777;
 const RUNS = 60;
-const GUARD = 5;
-const SENTINEL = 31337.5;
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
+const onBoth = useBothBackends();
 
-function putGuarded(h: Harness, values: ArrayLike<number>): number {
-  return h.putF32([...Array.from(values), ...new Array(GUARD).fill(SENTINEL)]);
-}
-function outGuarded(h: Harness, n: number): number {
-  const p = h.alloc(n + GUARD);
-  new Float32Array(h.backend.memory.buffer, p + n * 4, GUARD).fill(SENTINEL);
-  return p;
-}
-function guardIntact(h: Harness, p: number, n: number): boolean {
-  return h.getF32(p + n * 4, GUARD).every((v) => v === SENTINEL);
-}
 
 const len = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 65), fc.integer({ min: 0, max: 700 }));
 

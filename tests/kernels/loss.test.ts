@@ -1,27 +1,15 @@
 // softmax / softmax + cross-entropy kernels: Wasm vs JS vs the course's NumPy code transcribed
 // to float64 JS (softmax with the row max subtracted; cross_entropy_error with delta 1e-7;
 // SoftmaxWithLoss.backward = (y - onehot(t)) / batch_size), property-based (fast-check, seeded).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, useBothBackends } from '../helpers/harness.js';
 
 const SEED = 31415;
 const RUNS = 60;
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
+const onBoth = useBothBackends();
 
 // ---- the course, on number[] rows --------------------------------------------------------
 function refSoftmax(x: ArrayLike<number>, N: number, C: number): number[] {

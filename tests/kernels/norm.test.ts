@@ -1,28 +1,16 @@
 // Batch normalization kernels: Wasm vs JS vs the course's BatchNormalization (2-D case)
 // transcribed to float64 JS: forward (train: batch mean, biased variance; eval: running
 // statistics) and the backward chain (dbeta, dgamma, dxn, dxc, dstd, dvar, dmu) verbatim.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, type Harness, useBothBackends } from '../helpers/harness.js';
 
 const SEED = 8675309;
 const RUNS = 50;
 const EPS = 10e-7; // the course's 10e-7 (= 1e-6)
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
+const onBoth = useBothBackends();
 
 // ---- the course, on number[][] ------------------------------------------------------------
 type M = number[][];

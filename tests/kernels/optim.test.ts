@@ -1,36 +1,16 @@
 // Optimizer kernels: Wasm vs JS vs the course's optimizer classes (SGD, Momentum, Nesterov,
 // AdaGrad, RMSprop, Adam) transcribed to float64 JS, over several steps with the state
 // carried between them, on odd lengths (fast-check, seeded).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { harness, randomF32, maxRelErr, type Harness } from '../helpers/harness.js';
+import { randomF32, maxRelErr, type Harness, useBothBackends, putGuarded, guardIntact } from '../helpers/harness.js';
 
 const SEED = 1618033;
 const RUNS = 40;
 const STEPS = 6;
-const GUARD = 5;
-const SENTINEL = 4242.5;
 
-let backends: Harness[];
-beforeAll(async () => {
-  backends = [await harness('wasm'), await harness('js')];
-});
 
-function onBoth<T>(fn: (h: Harness) => T): T[] {
-  return backends.map((h) => {
-    try {
-      return fn(h);
-    } finally {
-      h.reset();
-    }
-  });
-}
-function putGuarded(h: Harness, values: ArrayLike<number>): number {
-  return h.putF32([...Array.from(values), ...new Array(GUARD).fill(SENTINEL)]);
-}
-function guardIntact(h: Harness, p: number, n: number): boolean {
-  return h.getF32(p + n * 4, GUARD).every((v) => v === SENTINEL);
-}
+const onBoth = useBothBackends();
 
 type Rule = 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam';
 interface Hyper { lr: number; momentum: number; decay: number; beta1: number; beta2: number }
