@@ -58,27 +58,34 @@ export function conv_bwd_data_f32(dy: usize, N: i32, C: i32, H: i32, W: i32, w: 
 export function conv_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, KH: i32, KW: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, r0: i32, r1: i32, dw: usize, col: usize): void {
   // x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C*KH*KW), columns r0..r1-1 overwritten with
-  // sum_n dy_n (FN, OHW) * col_n[r0:r1]^T; col: (r1 - r0, OH*OW) scratch
+  // sum_n dy_n (FN, OHW) * col_n[r0:r1]^T; col: scratch of (r1 - r0) * (OHW + FN) floats =
+  // rows r0..r1-1 of im2col(x_n) (r1 - r0, OHW), then the partial sums acc (FN, r1 - r0)
   const OH = outDim(H, KH, strideH, padH);
   const OW = outDim(W, KW, strideW, padW);
   const CKK = C * KH * KW;
   if (FN <= 0 || r1 <= r0) return;
   const rows = r1 - r0;
   const dwr = dw + (<usize>r0 << 2);
+  const rowBytes = <usize>rows << 2;
   if (N <= 0 || OH <= 0 || OW <= 0) {
-    for (let f = 0; f < FN; f++) memory.fill(dwr + (<usize>(f * CKK) << 2), 0, <usize>rows << 2);
+    for (let f = 0; f < FN; f++) memory.fill(dwr + (<usize>(f * CKK) << 2), 0, rowBytes);
     return;
   }
   const OHW = OH * OW;
   const xStride = <usize>(C * H * W) << 2;
   const yStride = <usize>(FN * OHW) << 2;
+  // The sums build up in a dense block of their own and are copied into dw once: concurrent
+  // calls on other column ranges share dw's cache lines, and 100 read-modify-writes of a
+  // shared line per image would cost more than the GEMMs.
+  const acc = col + (<usize>(rows * OHW) << 2);
   let xn = x;
   let dyn = dy;
   for (let n = 0; n < N; n++, xn += xStride, dyn += yStride) {
     im2col_rows(xn, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col);
-    // dw[:, r0:r1] (FN, rows) (+)= dy_n (FN, OHW) * col^T (OHW, rows)
-    gemm_f32(0, 1, FN, rows, OHW, 1, dyn, OHW, col, OHW, n == 0 ? 0 : 1, dwr, CKK);
+    // acc (FN, rows) (+)= dy_n (FN, OHW) * col^T (OHW, rows)
+    gemm_f32(0, 1, FN, rows, OHW, 1, dyn, OHW, col, OHW, n == 0 ? 0 : 1, acc, rows);
   }
+  for (let f = 0; f < FN; f++) memory.copy(dwr + (<usize>(f * CKK) << 2), acc + <usize>f * rowBytes, rowBytes);
 }
 
 export function conv_bwd_bias_f32(dy: usize, N: i32, C: i32, HW: i32, c0: i32, c1: i32, db: usize): void {

@@ -5,7 +5,7 @@
  * `t.data` reference across calls that may allocate).
  */
 import type { LinearMemory } from './backend/memory.js';
-import { WasmCnnError } from './errors.js';
+import { WasmCnnError, describeValue } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -35,6 +35,13 @@ export class Tensor {
 
   /** A tensor over host memory (no copy of `data`). */
   static host(data: Float32Array, shape: Shape): Tensor {
+    if (!(data instanceof Float32Array)) {
+      throw new WasmCnnError(`Tensor.host: data must be a Float32Array (tensor() copies other arrays), got ${describeValue(data)}`);
+    }
+    checkShape('Tensor.host', shape);
+    if (shapeSize(shape) !== data.length) {
+      throw new WasmCnnError(`Tensor.host: shape ${fmtShape(shape)} holds ${shapeSize(shape)} values, but data has ${data.length}`);
+    }
     return new Tensor(shape, data);
   }
 
@@ -83,6 +90,7 @@ export class Tensor {
 
 /** Makes a host tensor from numbers (copied into a new Float32Array). Shape defaults to [data.length]. */
 export function tensor(data: ArrayLike<number>, shape?: Shape): Tensor {
+  checkData('tensor', data);
   const s = shape ?? [data.length];
   checkShape('tensor', s);
   if (shapeSize(s) !== data.length) {
@@ -105,4 +113,17 @@ export function checkShape(where: string, shape: Shape): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new WasmCnnError(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }
+}
+
+/** Checks that `data` is an array of numbers (a typed array or an array-like object, not a string). */
+export function checkData(where: string, data: unknown): void {
+  if (typeof data !== 'object' || data === null || typeof (data as ArrayLike<number>).length !== 'number' ||
+    data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+    throw new WasmCnnError(`${where}: data must be an array of numbers (a Float32Array, an Array, ...), got ${describeValue(data)}`);
+  }
+}
+
+/** Checks that an argument is a Tensor; the error names the argument and what was given. */
+export function checkTensorArg(where: string, name: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new WasmCnnError(`${where}: ${name} must be a Tensor, got ${describeValue(t)}`);
 }

@@ -5,8 +5,8 @@
  */
 import type { Kernels } from './kernels.js';
 import { LinearMemory, type MemoryStats } from './memory.js';
-import { Tensor, checkShape, fmtShape, shapeSize, type Shape } from '../tensor.js';
-import { ShapeError } from '../errors.js';
+import { Tensor, checkData, checkShape, checkTensorArg, fmtShape, shapeSize, type Shape } from '../tensor.js';
+import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { convGeom, colSize, convForward } from '../ops/conv.js';
 import { poolGeom } from '../ops/pool.js';
 
@@ -15,11 +15,13 @@ export type BackendName = 'wasm' | 'js';
 export interface BackendFeatures {
   /** The kernels use 128-bit SIMD. */
   simd: boolean;
-  /** The kernels use relaxed SIMD (f32x4.relaxed_madd). */
+  /** The kernels use relaxed SIMD (f32x4.relaxed_madd); results then differ slightly between engines/CPUs. */
   relaxedSimd: boolean;
-  /** Threads the kernels run on. */
+  /** Why relaxed SIMD is not in use although it was asked for ('auto'). */
+  relaxedSimdNote?: string;
+  /** Threads the kernels run on (results are bit-identical for every count). */
   threads: number;
-  /** Why threads are not in use, when they are not. */
+  /** Why fewer threads than asked for are in use, when that happens. */
   threadsNote?: string;
 }
 
@@ -53,6 +55,7 @@ export class Backend {
 
   /** A device tensor holding a copy of `data`. */
   tensor(data: ArrayLike<number>, shape?: Shape): Tensor {
+    checkData('tensor', data);
     const s = shape ?? [data.length];
     checkShape('tensor', s);
     if (shapeSize(s) !== data.length) {
@@ -77,6 +80,12 @@ export class Backend {
 
   /** x: (N, C, H, W), w: (FN, C, KH, KW), b: (FN) or null -> (N, FN, OH, OW). */
   conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOptions = {}): Tensor {
+    checkTensorArg('conv2d', 'x', x);
+    checkTensorArg('conv2d', 'w', w);
+    if (b !== null && b !== undefined && !(b instanceof Tensor)) {
+      throw new WasmCnnError(`conv2d: b must be a Tensor or null, got ${describeValue(b)}`);
+    }
+    checkOptions('conv2d', opts);
     const g = convGeom('conv2d', x.shape, w.shape, opts.stride ?? 1, opts.pad ?? 0);
     if (b && (b.rank !== 1 || b.size !== g.FN)) {
       throw new ShapeError(`conv2d: bias must have shape (${g.FN}) for ${g.FN} filters, got ${fmtShape(b.shape)}`);
@@ -95,6 +104,7 @@ export class Backend {
 
   /** x: (N, C, H, W) -> (N, C, OH, OW), the maximum of each window. */
   maxPool(x: Tensor, opts: PoolOptions): Tensor {
+    checkPoolArgs('maxPool', x, opts);
     const g = poolGeom('maxPool', x.shape, opts.size, opts.stride ?? opts.size, opts.pad ?? 0);
     return this.withDevice([x], ([xd]) => {
       const y = this.empty([g.N, g.C, g.OH, g.OW]);
@@ -110,6 +120,7 @@ export class Backend {
 
   /** x: (N, C, H, W) -> (N, C, OH, OW), the mean of each window (padding counts as zeros). */
   avgPool(x: Tensor, opts: PoolOptions): Tensor {
+    checkPoolArgs('avgPool', x, opts);
     const g = poolGeom('avgPool', x.shape, opts.size, opts.stride ?? opts.size, opts.pad ?? 0);
     return this.withDevice([x], ([xd]) => {
       const y = this.empty([g.N, g.C, g.OH, g.OW]);
@@ -120,6 +131,12 @@ export class Backend {
 
   /** op(a) * op(b) for 2-D tensors; op transposes when the option says so. */
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+    checkTensorArg('matmul', 'a', a);
+    checkTensorArg('matmul', 'b', b);
+    checkOptions('matmul', opts);
+    for (const k of ['transA', 'transB'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new WasmCnnError(`matmul: ${k} must be a boolean, got ${describeValue(opts[k])}`);
+    }
     if (a.rank !== 2 || b.rank !== 2) {
       throw new ShapeError(`matmul: both operands must be 2-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
     }
@@ -152,5 +169,16 @@ export class Backend {
         if (d && d !== inputs[i]) d.dispose();
       });
     }
+  }
+}
+
+function checkOptions(where: string, opts: unknown): void {
+  if (typeof opts !== 'object' || opts === null) throw new WasmCnnError(`${where}: options must be an object, got ${describeValue(opts)}`);
+}
+
+function checkPoolArgs(where: string, x: unknown, opts: unknown): void {
+  checkTensorArg(where, 'x', x);
+  if (typeof opts !== 'object' || opts === null) {
+    throw new WasmCnnError(`${where}: options { size, stride?, pad? } are required, got ${describeValue(opts)}`);
   }
 }

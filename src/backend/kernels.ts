@@ -44,7 +44,8 @@ export interface Kernels {
   /**
    * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, CKK), only columns r0 <= r < r1 overwritten, with
    * sum over n = 0..N-1 (in that order) of dy_n (FN, OHW) * col_n^T, col_n = rows r0..r1-1 of im2col(x_n);
-   * col: (r1 - r0, OHW) scratch. N == 0 writes zeros.
+   * col: scratch of (r1 - r0) * (OHW + FN) floats (col_n, then the (FN, r1 - r0) sums, copied into dw at
+   * the end so concurrent calls on other columns do not share cache lines). N == 0 writes zeros.
    */
   conv_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, dw: Ptr, col: Ptr): void;

@@ -8,8 +8,12 @@
  * first-fit free list with coalescing is plenty. Growing the memory detaches every
  * old view; tensors keep (ptr, length) and re-derive their views (see Tensor.data).
  */
+import { WasmCnnError } from '../errors.js';
+
 const PAGE = 65536;
 const ALIGN = 64; // cache-line aligned blocks
+/** The most a (32-bit) WebAssembly.Memory can address: 65536 pages, 4 GiB. */
+const MAX_BYTES = 65536 * PAGE;
 
 export interface MemoryStats {
   /** Bytes of linear memory in total. */
@@ -52,6 +56,9 @@ export class LinearMemory {
   /** A block of at least `bytes` bytes, 64-byte aligned. Contents are unspecified. */
   alloc(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    if (bytes > MAX_BYTES) {
+      throw new WasmCnnError(`out of memory: a block of ${bytes} bytes cannot fit in a WebAssembly memory, which holds at most 4 GiB (${MAX_BYTES} bytes)`);
+    }
     const size = alignUp(Math.max(bytes, 1), ALIGN);
     for (let i = 0; i < this.free.length; i++) {
       const block = this.free[i];
@@ -102,7 +109,14 @@ export class LinearMemory {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     const pages = Math.ceil((end - have) / PAGE);
-    this.memory.grow(pages);
+    try {
+      if (end > MAX_BYTES) throw new RangeError('past the 4 GiB a WebAssembly memory can address');
+      this.memory.grow(pages);
+    } catch (e) {
+      // the engine's RangeError, said in this library's terms (nothing has changed)
+      throw new WasmCnnError(`out of memory: cannot grow the backend memory from ${have} to ${have + pages * PAGE} bytes ` +
+        `(${(e as Error).message}); a WebAssembly memory holds at most 4 GiB`);
+    }
     this.grows++;
   }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../io/files-node.js';
+import { writeFileAtomicSync } from '../io/files-node.js';
 import { CliError } from './errors.js';
 
 /** The files `train` writes into its output folder. */
@@ -44,7 +44,8 @@ export function writeOut(dir: string, name: string, data: Uint8Array | string): 
 /** Writes a file atomically, creating its folder if needed. */
 export function writeOutFile(path: string, data: Uint8Array | string): string {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  // synchronous: the write (and any error) is done before the command reports it
+  writeFileAtomicSync(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
   return path;
 }
 

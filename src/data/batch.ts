@@ -48,6 +48,30 @@ export function checkInputs(where: string, x: Inputs): void {
   if (x.rank < 1) throw new ShapeError(`${where}: inputs must have a sample axis, got shape ${fmtShape(x.shape)}`);
 }
 
+/**
+ * Refuses float inputs holding NaN or Infinity (ByteImages cannot hold them): they would
+ * only surface later as a diverged loss. One pass over the data.
+ */
+export function checkFiniteInputs(where: string, x: Inputs): void {
+  if (isByteImages(x)) return;
+  const d = x.data;
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < d.length; i++) {
+    // v - v is 0 for finite values and NaN for NaN and +-Infinity
+    const v = d[i];
+    if (v - v !== 0) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0) {
+    const per = x.shape[0] > 0 ? d.length / x.shape[0] : 1;
+    throw new WasmCnnError(`${where} holds ${bad} NaN/Infinity value${bad > 1 ? 's' : ''} ` +
+      `(first at index ${first} (sample ${Math.floor(first / per)}): ${d[first]}); inputs must be finite`);
+  }
+}
+
 export interface LabelOptions {
   /** Name used in error messages, e.g. "Trainer: tTrain". */
   where: string;
@@ -175,7 +199,7 @@ export class BatchGatherer {
     const B = this.batchSize;
     const n = Math.min(B, indices.length - start);
     if (!Number.isInteger(start) || start < 0 || n < 1) {
-      throw new RangeError(`${this.where}: no samples to gather at position ${start} of ${indices.length} indices`);
+      throw new WasmCnnError(`${this.where}: no samples to gather at position ${start} of ${indices.length} indices`);
     }
     const D = this.sampleSize;
     const N = this.count;
@@ -188,7 +212,7 @@ export class BatchGatherer {
       const scale = inputs.scale;
       for (let r = 0; r < n; r++) {
         const i = indices[start + r];
-        if (!(i >= 0 && i < N) || (i | 0) !== i) throw new RangeError(`${this.where}: sample index ${i} outside [0, ${N})`);
+        if (!(i >= 0 && i < N) || (i | 0) !== i) throw new WasmCnnError(`${this.where}: sample index ${i} outside [0, ${N})`);
         const o = r * D;
         const s = i * D;
         for (let k = 0; k < D; k++) out[o + k] = src[s + k] * scale;
@@ -198,7 +222,7 @@ export class BatchGatherer {
       const src = inputs.data;
       for (let r = 0; r < n; r++) {
         const i = indices[start + r];
-        if (!(i >= 0 && i < N) || (i | 0) !== i) throw new RangeError(`${this.where}: sample index ${i} outside [0, ${N})`);
+        if (!(i >= 0 && i < N) || (i | 0) !== i) throw new WasmCnnError(`${this.where}: sample index ${i} outside [0, ${N})`);
         out.set(src.subarray(i * D, i * D + D), r * D);
         if (labels) t[r] = labels[i];
       }
@@ -214,7 +238,7 @@ export class BatchGatherer {
   gatherRange(start: number): number {
     const n = Math.min(this.batchSize, this.count - start);
     if (!Number.isInteger(start) || start < 0 || n < 1) {
-      throw new RangeError(`${this.where}: no samples at position ${start} of ${this.count}`);
+      throw new WasmCnnError(`${this.where}: no samples at position ${start} of ${this.count}`);
     }
     const idx = this.rangeScratch;
     for (let r = 0; r < n; r++) idx[r] = start + r;

@@ -7,7 +7,7 @@
  * Parsing is synchronous and zero-copy; it does not gunzip. Gzip input is detected
  * by `isGzip` and inflated by the loaders (Node: zlib; browser: DecompressionStream).
  */
-import { FormatError, ShapeError } from '../errors.js';
+import { FormatError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 
 /** Magic numbers this parser accepts: 2049 = labels (1 dim), 2051 = images (3 dims). */
 export type IdxMagic = 2049 | 2051;
@@ -60,6 +60,9 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): IdxF
     throw new FormatError(`${name}: ${msg}`);
   };
   if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
+  if (options.expect !== undefined && options.expect !== IDX_LABELS && options.expect !== IDX_IMAGES) {
+    throw new WasmCnnError(`parseIdx: expect must be 2049 (labels) or 2051 (images), got ${describeValue(options.expect)}`);
+  }
   if (isGzip(bytes)) {
     fail('the data is gzip-compressed (bytes 0-1 are 1f 8b); gunzip it first (loadMnist and loadMnistFromUrls do)');
   }
@@ -111,11 +114,15 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): IdxF
   }
   const expected = headerLen + size;
   const dimText = `(${dims.join(', ')})`;
+  // exact figures in messages, also past 2^53 (e.g. three dimensions of 2^32 - 1)
+  const exact = Number.isSafeInteger(expected);
+  const sizeText = exact ? String(size) : String(dims.reduce((a, d) => a * BigInt(d), 1n));
+  const expectedText = exact ? String(expected) : String(BigInt(headerLen) + BigInt(sizeText));
   if (bytes.length < expected) {
     fail(
-      `truncated: dimensions ${dimText} at bytes 4-${headerLen - 1} declare ${size} data bytes, ` +
-        `so the file should be ${expected} bytes, but it is ${bytes.length} (data ends early at byte ${bytes.length}, ` +
-        `${expected - bytes.length} bytes missing)`,
+      `truncated: dimensions ${dimText} at bytes 4-${headerLen - 1} declare ${sizeText} data bytes, ` +
+        `so the file should be ${expectedText} bytes, but it is ${bytes.length} (data ends early at byte ${bytes.length}, ` +
+        `${exact ? expected - bytes.length : String(BigInt(expectedText) - BigInt(bytes.length))} bytes missing)`,
     );
   }
   if (bytes.length > expected) {

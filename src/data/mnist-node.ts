@@ -10,7 +10,11 @@ import { gunzipSync } from 'node:zlib';
 import { FormatError, WasmCnnError } from '../errors.js';
 import { isGzip, parseIdx, IDX_IMAGES, IDX_LABELS, type IdxFile, type IdxMagic } from './idx.js';
 import {
+  BYTES_KEYS,
   MNIST_FILE_NAMES,
+  MNIST_KEYS,
+  MNIST_NODE_KEYS,
+  checkMnistOptions,
   mnistBytes,
   mnistFromIdx,
   type Mnist,
@@ -84,12 +88,14 @@ function readAll(dir: string | undefined): [IdxFile, IdxFile, IdxFile, IdxFile] 
  * Defaults: normalize = true, flatten = true, oneHotLabel = false; trainLimit/testLimit keep the first samples.
  */
 export function loadMnist<O extends MnistOptions & NodeMnistOptions = {}>(opts?: O): Mnist<MnistLabels<O>> {
+  checkMnistOptions('loadMnist', opts, [...MNIST_KEYS, ...MNIST_NODE_KEYS]);
   const [a, b, c, d] = readAll(opts?.dir);
   return mnistFromIdx<O>(a, b, c, d, opts);
 }
 
 /** MNIST as bytes (ByteImages (N, 1, 28, 28), scale 1/255 by default) plus labels; no float copy. */
 export function loadMnistBytes(opts: MnistBytesOptions & NodeMnistOptions = {}): MnistBytes {
+  checkMnistOptions('loadMnistBytes', opts, [...BYTES_KEYS, ...MNIST_NODE_KEYS]);
   const [a, b, c, d] = readAll(opts.dir);
   return mnistBytes(a, b, c, d, opts);
 }

@@ -11,7 +11,7 @@
  * `mnistBytes` keeps the images as bytes plus a scale (ByteImages), which the Trainer
  * converts per mini-batch, so the data set never sits in memory as floats.
  */
-import { FormatError, ShapeError, WasmCnnError } from '../errors.js';
+import { FormatError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { ByteImages } from './dataset.js';
 import { IDX_IMAGES, IDX_LABELS, isGzip, parseIdx, type IdxFile } from './idx.js';
@@ -98,8 +98,36 @@ interface Split {
 function checkLimit(name: string, limit: number | undefined): void {
   if (limit === undefined) return;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-    throw new ShapeError(`MNIST: ${name} must be a non-negative integer, got ${String(limit)}`);
+    throw new ShapeError(`MNIST: ${name} must be a non-negative integer, got ${describeValue(limit)}`);
   }
+}
+
+export const MNIST_KEYS = ['normalize', 'flatten', 'oneHotLabel', 'trainLimit', 'testLimit'];
+export const BYTES_KEYS = ['normalize', 'flatten', 'trainLimit', 'testLimit'];
+/** Options of the loaders around mnistFromIdx / mnistBytes, passed through to them. */
+export const MNIST_NODE_KEYS = ['dir'];
+const URL_KEYS = ['fetch', 'init', 'fileNames'];
+const COURSE_SPELLING: Record<string, string> = { one_hot_label: 'oneHotLabel', train_limit: 'trainLimit', test_limit: 'testLimit' };
+
+/**
+ * Validates the options object of a loader: known keys only (the course's one_hot_label is
+ * a typo here, not a silent no-op), booleans where booleans belong, limits as integers.
+ */
+export function checkMnistOptions(where: string, opts: unknown, keys: readonly string[]): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null) throw new WasmCnnError(`${where}: options must be an object, got ${describeValue(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!keys.includes(key)) {
+      const hint = COURSE_SPELLING[key] && keys.includes(COURSE_SPELLING[key]) ? ` (did you mean ${COURSE_SPELLING[key]}?)` : '';
+      throw new WasmCnnError(`${where}: unknown option "${key}"${hint}; valid options are ${keys.join(', ')}`);
+    }
+  }
+  const o = opts as Record<string, unknown>;
+  for (const key of ['normalize', 'flatten', 'oneHotLabel']) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new WasmCnnError(`${where}: ${key} must be a boolean, got ${describeValue(o[key])}`);
+  }
+  checkLimit('trainLimit', o.trainLimit as number | undefined);
+  checkLimit('testLimit', o.testLimit as number | undefined);
 }
 
 function asIdx(input: IdxInput, name: string, expect: 2049 | 2051): IdxFile {
@@ -182,9 +210,8 @@ export function mnistFromIdx<O extends MnistOptions = {}>(
   testLabels: IdxInput,
   opts?: O,
 ): Mnist<MnistLabels<O>> {
+  checkMnistOptions('mnistFromIdx', opts, [...MNIST_KEYS, ...MNIST_NODE_KEYS, ...URL_KEYS]);
   const o: MnistOptions = opts ?? {};
-  checkLimit('trainLimit', o.trainLimit);
-  checkLimit('testLimit', o.testLimit);
   const normalize = o.normalize ?? true;
   const flatten = o.flatten ?? true;
   const oneHot = o.oneHotLabel ?? false;
@@ -219,8 +246,7 @@ export function mnistBytes(
   testLabels: IdxInput,
   opts: MnistBytesOptions = {},
 ): MnistBytes {
-  checkLimit('trainLimit', opts.trainLimit);
-  checkLimit('testLimit', opts.testLimit);
+  checkMnistOptions('mnistBytes', opts, [...BYTES_KEYS, ...MNIST_NODE_KEYS, ...URL_KEYS]);
   const normalize = opts.normalize ?? true;
   const flatten = opts.flatten ?? false;
   return {
@@ -294,9 +320,8 @@ export async function loadMnistFromUrls<O extends MnistOptions = {}>(
   baseUrl: string,
   opts?: O & MnistUrlOptions,
 ): Promise<Mnist<MnistLabels<O>>> {
+  checkMnistOptions('loadMnistFromUrls', opts, [...MNIST_KEYS, ...URL_KEYS]);
   const o = opts ?? ({} as O & MnistUrlOptions);
-  checkLimit('trainLimit', o.trainLimit);
-  checkLimit('testLimit', o.testLimit);
   const files = await fetchMnistFiles(baseUrl, o);
   const [a, b, c, d] = parsedFiles(files, baseUrl, o);
   return mnistFromIdx<O>(a, b, c, d, o);
@@ -307,8 +332,7 @@ export async function loadMnistBytesFromUrls(
   baseUrl: string,
   opts: MnistBytesOptions & MnistUrlOptions = {},
 ): Promise<MnistBytes> {
-  checkLimit('trainLimit', opts.trainLimit);
-  checkLimit('testLimit', opts.testLimit);
+  checkMnistOptions('loadMnistBytesFromUrls', opts, [...BYTES_KEYS, ...URL_KEYS]);
   const files = await fetchMnistFiles(baseUrl, opts);
   const [a, b, c, d] = parsedFiles(files, baseUrl, opts);
   return mnistBytes(a, b, c, d, opts);

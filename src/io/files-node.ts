@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { decodeSafetensors, type DecodedSafetensors } from './safetensors.js';
+import { WasmCnnError, describeValue } from '../errors.js';
 
 function tempPathFor(path: string): string {
   const abs = resolve(path);
@@ -20,8 +21,14 @@ function modeOf(st: fs.Stats | undefined): number {
   return st && st.isFile() ? st.mode & 0o7777 : 0o666;
 }
 
+/** Refuses anything but bytes before the target is touched (a number would replace it with an empty file). */
+function checkBytes(where: string, bytes: unknown): void {
+  if (!(bytes instanceof Uint8Array)) throw new WasmCnnError(`${where}: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+}
+
 /** Writes `bytes` to `path` atomically (temp file in the same directory + fsync + rename). */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  checkBytes('writeFileAtomic', bytes);
   const target = resolve(path);
   const tmp = tempPathFor(target);
   const old = await fsp.stat(target).catch(() => undefined);
@@ -47,6 +54,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 
 /** The synchronous twin of writeFileAtomic. */
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+  checkBytes('writeFileAtomicSync', bytes);
   const target = resolve(path);
   const tmp = tempPathFor(target);
   let old: fs.Stats | undefined;

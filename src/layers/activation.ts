@@ -9,6 +9,13 @@ import type { Shape, Tensor } from '../tensor.js';
 import { LayerBase, type Layer } from './layer.js';
 
 abstract class Activation extends LayerBase {
+  /**
+   * Compute in place, as the course's Relu does: forward writes y over its input and
+   * backward writes dx over dout, so the layer keeps no activation-sized buffers of its
+   * own. Only for inputs nobody reads afterwards: models set it when the layer before is a
+   * Convolution, Affine or BatchNormalization (their backward does not need their output).
+   */
+  inPlace = false;
   private readonly out = this.buffer();
   private readonly dxBuf = this.buffer();
   private y: Tensor | null = null;
@@ -22,7 +29,7 @@ abstract class Activation extends LayerBase {
 
   forward(input: Tensor): Tensor {
     const x = this.deviceInput(input);
-    const y = this.out.shaped(x.shape);
+    const y = this.inPlace ? x : this.out.shaped(x.shape);
     this.fwd(x.ptr, y.ptr, x.size);
     this.y = y;
     this.outShape = y.shape;
@@ -31,7 +38,7 @@ abstract class Activation extends LayerBase {
 
   backward(doutIn: Tensor): Tensor {
     const dout = this.deviceDout(doutIn);
-    const dx = this.dxBuf.shaped(dout.shape);
+    const dx = this.inPlace ? dout : this.dxBuf.shaped(dout.shape);
     this.bwd(this.y!.ptr, dout.ptr, dx.ptr, dx.size);
     return dx;
   }

@@ -5,6 +5,7 @@
 import type { Backend } from '../backend/backend.js';
 import { FormatError, WasmCnnError } from '../errors.js';
 import { readParamFile } from './params-io.js';
+import { withParamBudget } from './stack.js';
 import type { LayerNet } from './layer-net.js';
 import { SimpleConvNet } from './simple-conv-net.js';
 import { Sequential } from './sequential.js';
@@ -28,7 +29,12 @@ export function modelFromSafetensors(bytes: Uint8Array, backend: Backend): Simpl
   if (!file.config) throw new FormatError(`${where}: the file has no __metadata__.config, so the architecture is unknown; build the model and call loadParams instead`);
   let model: LayerNet & (SimpleConvNet | Sequential);
   try {
-    model = modelFromConfig(file.config, backend);
+    // the file must hold every parameter of the model, so a config declaring far more values
+    // than the file has is refused before the model's tensors are allocated (a near miss is
+    // built, and loadParams then names the first tensor that differs)
+    let values = 0;
+    for (const t of file.tensors.values()) values += t.data.length;
+    model = withParamBudget(2 * values + (1 << 22), values, () => modelFromConfig(file.config!, backend));
   } catch (e) {
     if (e instanceof WasmCnnError) throw new FormatError(`${where}: the file's config does not describe a valid model: ${e.message}`);
     throw e;

@@ -11,11 +11,12 @@
  * memory.
  */
 import type { Backend } from '../backend/backend.js';
-import { ShapeError, WasmCnnError } from '../errors.js';
+import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import type { Layer } from '../layers/layer.js';
 import { DeviceBuffer, sameShape } from '../layers/buffer.js';
 import { Dropout } from '../layers/dropout.js';
+import { Relu, Sigmoid } from '../layers/activation.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
 import { labelIndices } from '../layers/labels.js';
 import type { Labels, Network, ParamMap } from './network.js';
@@ -31,6 +32,9 @@ import { encodeParams, loadParamsInto, type NamedTensor } from './params-io.js';
  * a few 1e-5 on the test networks).
  */
 export const NUMERICAL_GRADIENT_H = 1e-3;
+
+/** Layers whose output an activation may overwrite (their backward does not read it). */
+const IN_PLACE_AFTER = new Set(['Convolution', 'Affine', 'BatchNormalization']);
 
 export abstract class LayerNet implements Network {
   readonly backend: Backend;
@@ -62,6 +66,12 @@ export abstract class LayerNet implements Network {
     this.buffers = Object.freeze(Object.fromEntries(stack.buffers.map((b) => [b.name, b.tensor])));
     this.lastLayer = new SoftmaxWithLoss(backend, { name: `${name}: SoftmaxWithLoss` });
     this.inputBuf = new DeviceBuffer(backend);
+    // An activation right after a layer whose backward does not read its own output runs in
+    // place (see Activation.inPlace): SimpleConvNet trains at batch 100 in ~14 MB less memory.
+    stack.layers.forEach((l, i) => {
+      const prev = stack.layers[i - 1];
+      if ((l instanceof Relu || l instanceof Sigmoid) && prev && IN_PLACE_AFTER.has(prev.type)) l.inPlace = true;
+    });
   }
 
   /** JSON-serializable description that rebuilds this architecture. */
@@ -97,7 +107,7 @@ export abstract class LayerNet implements Network {
       const xb = x.memory
         ? Tensor.device(x.memory, x.ptr + start * per * 4, shape)
         : Tensor.host(x.data.subarray(start * per, (start + n) * per), shape);
-      const y = this.forward(this.deviceInput(xb, 'accuracy'), false).data;
+      const y = this.forward(this.deviceInput(xb, 'accuracy', start * per), false).data;
       // bookkeeping over the (n, classes) logits: argmax, first maximum wins (np.argmax)
       for (let i = 0; i < n; i++) {
         let best = 0;
@@ -130,7 +140,9 @@ export abstract class LayerNet implements Network {
    * statistics are restored afterwards. See NUMERICAL_GRADIENT_H for the choice of h.
    */
   numericalGradient(x: Tensor, t: Labels, h = NUMERICAL_GRADIENT_H): ParamMap {
-    if (!(h > 0)) throw new WasmCnnError(`${this.name}.numericalGradient: h must be positive, got ${h}`);
+    if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) {
+      throw new WasmCnnError(`${this.name}.numericalGradient: h must be a positive finite number, got ${describeValue(h)}`);
+    }
     const xd = this.deviceInput(x, 'numericalGradient');
     const idx = labelIndices(`${this.name}.numericalGradient`, t, xd.shape[0], this.outputSize);
     const dropouts = this.layers.filter((l): l is Dropout => l instanceof Dropout);
@@ -172,9 +184,17 @@ export abstract class LayerNet implements Network {
       const target = targets[name];
       if (!target) throw new WasmCnnError(`${where}: unknown parameter "${name}"; this model has ${Object.keys(targets).join(', ')}`);
       const arr = v instanceof Tensor ? v.data : v;
-      if (!arr || typeof arr.length !== 'number') throw new WasmCnnError(`${where}: ${name} must be a Float32Array`);
+      if (!arr || typeof arr !== 'object' || typeof arr.length !== 'number') {
+        throw new WasmCnnError(`${where}: ${name} must be a Float32Array (or an array of numbers, or a Tensor), got ${describeValue(v)}`);
+      }
       if (arr.length !== target.size) {
         throw new ShapeError(`${where}: ${name} needs ${target.size} values (shape ${fmtShape(target.shape)}), got ${arr.length}`);
+      }
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i];
+        if (typeof x !== 'number' || !Number.isFinite(x)) {
+          throw new WasmCnnError(`${where}: ${name} has a non-finite value (${describeValue(x)}) at index ${i}; parameters must be finite numbers`);
+        }
       }
       checked.push([target, arr]);
     }
@@ -217,7 +237,7 @@ export abstract class LayerNet implements Network {
 
   /** Validates x's shape and returns its batch size. */
   private checkInput(x: Tensor, where: string): number {
-    if (!(x instanceof Tensor)) throw new WasmCnnError(`${where}: x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    if (!(x instanceof Tensor)) throw new WasmCnnError(`${where}: x must be a Tensor, got ${describeValue(x)}`);
     const s = x.shape;
     const dim = this.inputDim;
     const full = s.length === dim.length + 1 && dim.every((d, i) => s[i + 1] === d);
@@ -229,13 +249,29 @@ export abstract class LayerNet implements Network {
     return s[0];
   }
 
-  /** x on the device with shape (N, ...inputDim): x itself (or a view) or a copy in the input buffer. */
-  private deviceInput(x: Tensor, method: string): Tensor {
-    const N = this.checkInput(x, `${this.name}.${method}`);
+  /**
+   * x on the device with shape (N, ...inputDim): x itself (or a view) or a copy in the input
+   * buffer. Refuses NaN/Infinity; `offset` is x's first value in the caller's tensor (messages).
+   */
+  private deviceInput(x: Tensor, method: string, offset = 0): Tensor {
+    const where = `${this.name}.${method}`;
+    const N = this.checkInput(x, where);
     const shape = [N, ...this.inputDim];
-    if (x.memory === this.backend.memory) return sameShape(x.shape, shape) ? x : x.reshape(shape);
-    const d = this.inputBuf.shaped(shape);
-    d.data.set(x.data);
+    let d: Tensor;
+    if (x.memory === this.backend.memory) d = sameShape(x.shape, shape) ? x : x.reshape(shape);
+    else {
+      d = this.inputBuf.shaped(shape);
+      d.data.set(x.data);
+    }
+    // NaN or Infinity in the input would silently give NaN outputs, losses and gradients
+    // (one SIMD pass over the batch; a training step reads it dozens of times over)
+    const bad = this.backend.kernels.count_nonfinite_f32(d.ptr, d.size);
+    if (bad > 0) {
+      const data = d.data;
+      let i = 0;
+      while (i < data.length && Number.isFinite(data[i])) i++;
+      throw new WasmCnnError(`${where}: x holds ${bad} NaN/Infinity value${bad > 1 ? 's' : ''} (first at index ${offset + i}: ${data[i]}); inputs must be finite`);
+    }
     return d;
   }
 }

@@ -116,9 +116,11 @@ export function configDiff(file: unknown, model: unknown, path: string): string 
     const f = file as Record<string, unknown>;
     const m = model as Record<string, unknown>;
     const keys = new Set([...Object.keys(f), ...Object.keys(m)]);
+    // own properties only: a file's "constructor" or "toString" is data, not Object.prototype's
+    const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
     for (const k of keys) {
       if (NON_ARCHITECTURE_KEYS.has(k)) continue;
-      const d = configDiff(f[k], m[k], path ? `${path}.${k}` : k);
+      const d = configDiff(own(f, k), own(m, k), path ? `${path}.${k}` : k);
       if (d) return d;
     }
     return null;
@@ -129,6 +131,6 @@ export function configDiff(file: unknown, model: unknown, path: string): string 
 
 function short(v: unknown): string {
   if (v === undefined) return 'missing';
-  const s = JSON.stringify(v);
+  const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

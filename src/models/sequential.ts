@@ -11,8 +11,8 @@
  * Convolution/Affine layers in order, gamma1, beta1, ... for BatchNormalization layers
  * (their running statistics are saved as runningMean1, runningVar1, ...).
  */
-import type { Backend } from '../backend/backend.js';
-import { WasmCnnError } from '../errors.js';
+import { Backend } from '../backend/backend.js';
+import { WasmCnnError, describeValue } from '../errors.js';
 import { LayerNet } from './layer-net.js';
 import { buildStack, checkInputDim, normalizeSpecs, type LayerSpec } from './stack.js';
 import { checkWeightInit, type WeightInit } from './init.js';
@@ -45,6 +45,7 @@ export class Sequential extends LayerNet {
   constructor(options: SequentialOptions) {
     const where = 'Sequential';
     if (!options || typeof options !== 'object' || !options.backend) throw new WasmCnnError(`${where}: options.backend is required`);
+    if (!(options.backend instanceof Backend)) throw new WasmCnnError(`${where}: options.backend must be a Backend from createBackend(), got ${describeValue(options.backend)}`);
     const inputDim = checkInputDim(where, options.inputDim);
     const specs = normalizeSpecs(where, options.layers);
     const weightInitStd = checkWeightInit(where, options.weightInitStd ?? 'he');

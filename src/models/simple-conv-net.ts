@@ -8,8 +8,8 @@
  * poolOutputSize = filterNum * floor(convOut / 2)^2 per axis (the course's
  * filter_num * (conv_output_size / 2)^2 breaks when convOut is odd).
  */
-import type { Backend } from '../backend/backend.js';
-import { WasmCnnError } from '../errors.js';
+import { Backend } from '../backend/backend.js';
+import { WasmCnnError, describeValue } from '../errors.js';
 import { LayerNet } from './layer-net.js';
 import { buildStack, checkInputDim, type LayerSpec } from './stack.js';
 import { checkWeightInit, type WeightInit } from './init.js';
@@ -47,6 +47,16 @@ export interface SimpleConvNetConfig {
   seed: number;
 }
 
+const OPTION_KEYS = ['backend', 'inputDim', 'convParam', 'hiddenSize', 'outputSize', 'weightInitStd', 'seed'];
+const CONV_PARAM_KEYS = ['filterNum', 'filterSize', 'pad', 'stride'];
+
+/** Rejects keys the options do not have (e.g. the course's snake_case filter_num), naming the valid ones. */
+function checkKeys(where: string, what: string, obj: object, valid: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!valid.includes(key)) throw new WasmCnnError(`${where}: unknown ${what} "${key}"; valid ${what}s are ${valid.join(', ')}`);
+  }
+}
+
 export class SimpleConvNet extends LayerNet {
   readonly convParam: Readonly<Required<ConvParam>>;
   readonly hiddenSize: number;
@@ -56,6 +66,14 @@ export class SimpleConvNet extends LayerNet {
   constructor(options: SimpleConvNetOptions) {
     const where = 'SimpleConvNet';
     if (!options || typeof options !== 'object' || !options.backend) throw new WasmCnnError(`${where}: options.backend is required`);
+    if (!(options.backend instanceof Backend)) throw new WasmCnnError(`${where}: options.backend must be a Backend from createBackend(), got ${describeValue(options.backend)}`);
+    checkKeys(where, 'option', options, OPTION_KEYS);
+    if (options.convParam !== undefined) {
+      if (typeof options.convParam !== 'object' || options.convParam === null) {
+        throw new WasmCnnError(`${where}: convParam must be an object { filterNum, filterSize, pad, stride }, got ${describeValue(options.convParam)}`);
+      }
+      checkKeys(where, 'convParam key', options.convParam, CONV_PARAM_KEYS);
+    }
     const inputDim = checkInputDim(where, options.inputDim ?? [1, 28, 28]);
     if (inputDim.length !== 3) throw new WasmCnnError(`${where}: inputDim must be [C, H, W], got ${JSON.stringify(inputDim)}`);
     const cp = options.convParam ?? {};
@@ -66,7 +84,7 @@ export class SimpleConvNet extends LayerNet {
     const seed = options.seed ?? 0;
     if (!Number.isFinite(seed)) throw new WasmCnnError(`${where}: seed must be a finite number, got ${seed}`);
     for (const [k, v] of Object.entries({ hiddenSize, outputSize })) {
-      if (!Number.isInteger(v) || v < 1) throw new WasmCnnError(`${where}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(v) || v < 1) throw new WasmCnnError(`${where}: ${k} must be a positive integer, got ${describeValue(v)}`);
     }
     const specs: LayerSpec[] = [
       { type: 'Convolution', ...convParam },
@@ -78,7 +96,7 @@ export class SimpleConvNet extends LayerNet {
     ];
     for (const [k, v] of Object.entries(convParam)) {
       const min = k === 'pad' ? 0 : 1;
-      if (!Number.isInteger(v) || v < min) throw new WasmCnnError(`${where}: convParam.${k} must be a ${min ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(v) || v < min) throw new WasmCnnError(`${where}: convParam.${k} must be a ${min ? 'positive' : 'non-negative'} integer, got ${describeValue(v)}`);
     }
     const backend = options.backend;
     const stack = buildStack(where, backend, inputDim, specs, {

@@ -7,7 +7,7 @@
  *                                     runningMean1, runningVar1, ... are saved too)
  */
 import type { Backend } from '../backend/backend.js';
-import { ShapeError, WasmCnnError } from '../errors.js';
+import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Random } from '../random.js';
 import { fmtShape, shapeSize, type Tensor } from '../tensor.js';
 import type { Layer } from '../layers/layer.js';
@@ -34,6 +34,38 @@ export type LayerSpec = ConvolutionSpec | PoolingSpec | AffineSpec | ReluSpec | 
 
 const LAYER_TYPES = ['Convolution', 'Pooling', 'Affine', 'Relu', 'Sigmoid', 'Dropout', 'BatchNormalization', 'SoftmaxWithLoss'];
 
+/** The fields each layer spec may have (anything else is a typo, e.g. `padding` for `pad`). */
+const SPEC_FIELDS: Record<string, string[]> = {
+  Convolution: ['filterNum', 'filterSize', 'stride', 'pad', 'weightInitStd'],
+  Pooling: ['size', 'stride', 'pad', 'mode'],
+  Affine: ['outputSize', 'weightInitStd'],
+  Relu: [],
+  Sigmoid: [],
+  Dropout: ['ratio'],
+  BatchNormalization: ['momentum', 'eps'],
+  SoftmaxWithLoss: [],
+};
+
+/** The most parameter values a model may have: they and their gradients (8 bytes a value) must fit in 4 GiB. */
+const MAX_PARAM_VALUES = 2 ** 29;
+let paramBudget = { max: Infinity, fileValues: 0 };
+
+/**
+ * Runs `build` (which constructs a model) refusing, before anything is allocated, any model
+ * whose parameters hold more than `maxValues` values in total. modelFromSafetensors uses it
+ * with a bound derived from the `fileValues` values the file really holds, so a config that
+ * declares a huge model fails fast instead of allocating gigabytes first.
+ */
+export function withParamBudget<T>(maxValues: number, fileValues: number, build: () => T): T {
+  const saved = paramBudget;
+  paramBudget = { max: maxValues, fileValues };
+  try {
+    return build();
+  } finally {
+    paramBudget = saved;
+  }
+}
+
 /** Specs with every default filled in (what config() stores), SoftmaxWithLoss last. */
 export function normalizeSpecs(where: string, specs: readonly LayerSpec[]): LayerSpec[] {
   if (!Array.isArray(specs)) throw new WasmCnnError(`${where}: layers must be an array of layer specs`);
@@ -42,6 +74,12 @@ export function normalizeSpecs(where: string, specs: readonly LayerSpec[]): Laye
     const at = `${where}: layer ${i + 1} (${s && typeof s === 'object' ? String((s as { type?: unknown }).type) : typeof s})`;
     if (!s || typeof s !== 'object' || !LAYER_TYPES.includes((s as LayerSpec).type)) {
       throw new WasmCnnError(`${at}: type must be one of ${LAYER_TYPES.join(', ')}`);
+    }
+    for (const key of Object.keys(s)) {
+      if (key !== 'type' && !SPEC_FIELDS[s.type].includes(key)) {
+        const valid = SPEC_FIELDS[s.type];
+        throw new WasmCnnError(`${at}: unknown field "${key}"; ${valid.length ? `valid fields are ${valid.join(', ')}` : `a ${s.type} layer has no fields but type`}`);
+      }
     }
     switch (s.type) {
       case 'Convolution': {
@@ -135,6 +173,19 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
   let weighted = 0;
   let normalized = 0;
   let firstParamLayer = -1;
+  let paramValues = 0;
+  /** Refuses a parameter tensor (`values`, plus `more` in its companions) before anything is allocated. */
+  const reserve = (at: string, what: string, values: number, more: number): void => {
+    paramValues += values + more;
+    if (paramValues > MAX_PARAM_VALUES) {
+      throw new ShapeError(`${at}: ${what} would hold ${values} values, and the model's parameters with their gradients would ` +
+        `need ${paramValues * 8} bytes or more; a WebAssembly memory holds at most 4 GiB`);
+    }
+    if (paramValues > paramBudget.max) {
+      throw new ShapeError(`${at}: ${what} would hold ${values} values, taking the model to ${paramValues} parameter values or more, ` +
+        `but the file holds only ${paramBudget.fileValues}`);
+    }
+  };
   let shape = [1, ...inputDim];
   const body = specs.filter((s) => s.type !== 'SoftmaxWithLoss');
   try {
@@ -154,6 +205,7 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
           const fs = spec.filterSize;
           const wShape = [spec.filterNum, C, fs, fs];
           const std = initStd(spec.weightInitStd ?? options.weightInitStd, C * fs * fs);
+          reserve(at, `W ${fmtShape(wShape)}`, shapeSize(wShape), spec.filterNum);
           weighted++;
           const W = backend.tensor(rng.fillNormal(new Float32Array(shapeSize(wShape)), std), wShape);
           const b = backend.zeros([spec.filterNum]);
@@ -164,6 +216,7 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
         case 'Affine': {
           const D = shapeSize(shape.slice(1));
           const std = initStd(spec.weightInitStd ?? options.weightInitStd, D);
+          reserve(at, `W (${D}, ${spec.outputSize})`, D * spec.outputSize, spec.outputSize);
           weighted++;
           const W = backend.tensor(rng.fillNormal(new Float32Array(D * spec.outputSize), std), [D, spec.outputSize]);
           const b = backend.zeros([spec.outputSize]);
@@ -173,6 +226,7 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
         }
         case 'BatchNormalization': {
           const D = shapeSize(shape.slice(1));
+          reserve(at, `gamma (${D})`, D, 3 * D);
           normalized++;
           const gamma = backend.empty([D]);
           backend.kernels.fill_f32(gamma.ptr, D, 1);
@@ -217,11 +271,11 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
 }
 
 function posInt(at: string, what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new WasmCnnError(`${at}: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new WasmCnnError(`${at}: ${what} must be a positive integer, got ${describeValue(v)}`);
   return v;
 }
 
 function nonNegInt(at: string, what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WasmCnnError(`${at}: ${what} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WasmCnnError(`${at}: ${what} must be a non-negative integer, got ${describeValue(v)}`);
   return v;
 }

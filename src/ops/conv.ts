@@ -39,9 +39,12 @@ export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: nu
   return { N, C, H, W, FN, KH, KW, strideH: stride, strideW: stride, padH: pad, padW: pad, OH, OW };
 }
 
-/** Floats of the per-image col scratch. */
+/**
+ * Floats of the conv kernels' scratch: one image's im2col matrix (C*KH*KW, OH*OW), plus the
+ * (FN, C*KH*KW) partial sums of conv_bwd_filter_f32.
+ */
 export function colSize(g: ConvGeom): number {
-  return g.C * g.KH * g.KW * g.OH * g.OW;
+  return g.C * g.KH * g.KW * (g.OH * g.OW + g.FN);
 }
 
 /** y = conv(x, w) + b. `b` may be -1 for no bias. */

@@ -7,9 +7,10 @@ export function outSize(size: number, kernel: number, stride: number, pad: numbe
 }
 
 export function checkWindowOptions(where: string, stride: number, pad: number, size?: number): void {
-  if (!Number.isInteger(stride) || stride < 1) throw new ShapeError(`${where}: stride must be a positive integer, got ${stride}`);
-  if (!Number.isInteger(pad) || pad < 0) throw new ShapeError(`${where}: pad must be a non-negative integer, got ${pad}`);
+  // the window size first: a pooling stride defaults to it
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
     throw new ShapeError(`${where}: window size must be a positive integer, got ${size}`);
   }
+  if (!Number.isInteger(stride) || stride < 1) throw new ShapeError(`${where}: stride must be a positive integer, got ${stride}`);
+  if (!Number.isInteger(pad) || pad < 0) throw new ShapeError(`${where}: pad must be a non-negative integer, got ${pad}`);
 }

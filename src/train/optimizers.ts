@@ -20,7 +20,7 @@ import type { Kernels } from '../backend/kernels.js';
 import type { ParamMap } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape } from '../tensor.js';
-import { ShapeError, WasmCnnError } from '../errors.js';
+import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 
 /** Anything that updates parameters from gradients; the Trainer accepts any such object. */
 export interface Optimizer {
@@ -69,8 +69,8 @@ function readOptions<K extends string>(
   aliases: Record<string, NoInfer<K>> = {},
 ): Record<K, number> {
   const out = { ...defaults };
-  if (given === undefined || given === null) return out;
-  if (typeof given !== 'object') throw new WasmCnnError(`${where}: options must be an object, got ${typeof given}`);
+  if (given === undefined) return out;
+  if (typeof given !== 'object' || given === null) throw new WasmCnnError(`${where}: options must be an object, got ${describeValue(given)}`);
   const valid = [...Object.keys(defaults), ...Object.keys(aliases)];
   for (const [key, value] of Object.entries(given)) {
     if (key === 'backend' || value === undefined) continue;
@@ -89,7 +89,7 @@ function checkValue(where: string, key: string, value: unknown, check: Check): v
     (check === 'positive' ? value > 0 : value >= 0 && value < 1);
   if (!ok) {
     const want = check === 'positive' ? 'a positive finite number' : 'a number in [0, 1)';
-    throw new WasmCnnError(`${where}: ${key} must be ${want}, got ${String(value)}`);
+    throw new WasmCnnError(`${where}: ${key} must be ${want}, got ${describeValue(value)}`);
   }
 }
 
@@ -185,7 +185,7 @@ export class SGD extends KernelOptimizer {
   lr: number;
 
   constructor(options: SGDOptions = {}) {
-    super(options.backend);
+    super(options?.backend);
     const o = readOptions('SGD', options, { lr: 0.01 }, { lr: 'positive' });
     this.lr = o.lr;
   }
@@ -203,7 +203,7 @@ export class Momentum extends KernelOptimizer {
   momentum: number;
 
   constructor(options: MomentumOptions = {}) {
-    super(options.backend);
+    super(options?.backend);
     const o = readOptions(new.target.name, options, { lr: 0.01, momentum: 0.9 }, { lr: 'positive', momentum: 'unit' });
     this.lr = o.lr;
     this.momentum = o.momentum;
@@ -230,7 +230,7 @@ export class AdaGrad extends KernelOptimizer {
   lr: number;
 
   constructor(options: AdaGradOptions = {}) {
-    super(options.backend);
+    super(options?.backend);
     this.lr = readOptions('AdaGrad', options, { lr: 0.01 }, { lr: 'positive' }).lr;
   }
 
@@ -247,8 +247,8 @@ export class RMSprop extends KernelOptimizer {
   decayRate: number;
 
   constructor(options: RMSpropOptions = {}) {
-    super(options.backend);
-    if (options.decayRate !== undefined && options.decay_rate !== undefined) {
+    super(options?.backend);
+    if (options?.decayRate !== undefined && options?.decay_rate !== undefined) {
       throw new WasmCnnError('RMSprop: give decayRate or decay_rate, not both');
     }
     const o = readOptions('RMSprop', options, { lr: 0.01, decayRate: 0.99 }, { lr: 'positive', decayRate: 'unit' },
@@ -274,7 +274,7 @@ export class Adam extends KernelOptimizer {
   private lrt = 0;
 
   constructor(options: AdamOptions = {}) {
-    super(options.backend);
+    super(options?.backend);
     const o = readOptions('Adam', options, { lr: 0.001, beta1: 0.9, beta2: 0.999 },
       { lr: 'positive', beta1: 'unit', beta2: 'unit' });
     this.lr = o.lr;

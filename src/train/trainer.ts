@@ -42,10 +42,10 @@ import type { Backend } from '../backend/backend.js';
 import type { Labels, Network, ParamMap } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape, shapeSize } from '../tensor.js';
-import { DivergenceError, ShapeError, WasmCnnError } from '../errors.js';
+import { DivergenceError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Random } from '../random.js';
 import type { Inputs } from '../data/dataset.js';
-import { BatchGatherer, checkInputs, labelIndices, sampleCount, sampleShapeOf } from '../data/batch.js';
+import { BatchGatherer, checkFiniteInputs, checkInputs, labelIndices, sampleCount, sampleShapeOf } from '../data/batch.js';
 import { createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
 
 export interface IterationInfo {
@@ -224,6 +224,10 @@ export class Trainer {
     this.miniBatchSize = positiveInt('miniBatchSize', options.miniBatchSize ?? 100);
     const ev = options.evaluateSampleNumPerEpoch ?? null;
     this.evaluateSampleNumPerEpoch = ev === null ? null : positiveInt('evaluateSampleNumPerEpoch', ev);
+    for (const key of ['verbose', 'snapshot', 'recomputeLoss'] as const) {
+      const v = options[key];
+      if (v !== undefined && typeof v !== 'boolean') throw new WasmCnnError(`Trainer: ${key} must be a boolean, got ${describeValue(v)}`);
+    }
     this.verbose = options.verbose ?? false;
     this.seed = options.seed ?? 0;
     if (typeof this.seed !== 'number' || !Number.isFinite(this.seed)) {
@@ -243,6 +247,8 @@ export class Trainer {
     // data: shapes, counts and labels are checked now, before any training
     checkInputs('Trainer: xTrain', xTrain);
     checkInputs('Trainer: xTest', xTest);
+    checkFiniteInputs('Trainer: xTrain', xTrain);
+    checkFiniteInputs('Trainer: xTest', xTest);
     this.trainSize = sampleCount(xTrain);
     this.testSize = sampleCount(xTest);
     const inputDim = [...network.inputDim];
@@ -317,10 +323,18 @@ export class Trainer {
           trainBatch.gather(perm, (it - 1) * B);
           const x = trainBatch.x;
           const t = trainBatch.t;
-          const grads = net.gradient(x, t);
-          const gradLoss = this.recomputeLoss ? 0 : (net as unknown as { lastLoss: number }).lastLoss;
-          this.optimizer.update(params, grads);
-          const loss = this.recomputeLoss ? net.loss(x, t) : gradLoss;
+          let loss: number;
+          try {
+            const grads = net.gradient(x, t);
+            const gradLoss = this.recomputeLoss ? 0 : (net as unknown as { lastLoss: number }).lastLoss;
+            this.optimizer.update(params, grads);
+            loss = this.recomputeLoss ? net.loss(x, t) : gradLoss;
+          } catch (e) {
+            // a step that fails half-way (an optimizer or kernel error, a worker that died)
+            // must not leave some parameters updated and others not
+            if (this.useSnapshot) copyParams(params, names, snap, 'restore');
+            throw e;
+          }
           this.trainLossList.push(loss);
           this.currentIter++;
           this.checkStep(backend, params, names, snap, loss, epoch, it);

@@ -4,7 +4,7 @@
  * drawn with `cmap=gray_r` (high values black), normalized on its own, in a grid of
  * `nx = 8` columns on a white background. Platform-neutral.
  */
-import { ShapeError } from '../errors.js';
+import { ShapeError, describeValue } from '../errors.js';
 import {
   type Colormap,
   type GrayImage,
@@ -58,6 +58,12 @@ function defaultScale(h: number, w: number, target: number): number {
 function checkDims(where: string, shape: readonly number[], rank: number, names: string): void {
   if (!Array.isArray(shape) || shape.length !== rank || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ShapeError(`${where}: shape must be [${names}] of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+function checkValues(where: string, what: string, values: unknown): void {
+  if (typeof values !== 'object' || values === null || typeof (values as ArrayLike<number>).length !== 'number') {
+    throw new ShapeError(`${where}: ${what} must be an array of numbers, got ${describeValue(values)}`);
   }
 }
 
@@ -129,6 +135,7 @@ export function filterGrid(
   shape: readonly [number, number, number, number] | readonly number[],
   opts: FilterGridOptions = {},
 ): GrayImage {
+  checkValues('filterGrid', 'weights', weights);
   checkDims('filterGrid', shape, 4, 'FN, C, KH, KW');
   checkOptions('filterGrid', opts);
   const [fn, c, kh, kw] = shape;
@@ -161,6 +168,7 @@ export function featureMapGrid(
   shape: readonly [number, number, number] | readonly number[],
   opts: FeatureMapGridOptions = {},
 ): GrayImage {
+  checkValues('featureMapGrid', 'maps', maps);
   checkDims('featureMapGrid', shape, 3, 'C, H, W');
   checkOptions('featureMapGrid', opts);
   const [c, h, w] = shape;

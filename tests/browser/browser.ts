@@ -3,7 +3,7 @@
  * `npm ci` installs; CHROMIUM_PATH overrides it with a system Chromium), driven by
  * playwright-core, and the app server of scripts/serve.mjs on 127.0.0.1, port 0.
  */
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,10 +64,38 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** The app server on 127.0.0.1, a free port. Fails clearly when the app was not built. */
-export async function serveApp(): Promise<Served> {
-  for (const f of ['build/web/index.html', 'build/web/main.js', 'build/web/worker.js', 'build/browser/wasm-cnn.js']) {
-    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` before the browser tests`);
+function newestFile(dir: string): { path: string; mtimeMs: number } {
+  let best = { path: dir, mtimeMs: 0 };
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    const f = e.isDirectory() ? newestFile(p) : { path: p, mtimeMs: statSync(p).mtimeMs };
+    if (f.mtimeMs > best.mtimeMs) best = f;
+  }
+  return best;
+}
+
+/** Fails clearly when a bundle is missing or older than its sources (tests would check stale code). */
+export function checkBuilt(output: string, sources: string[], command: string): void {
+  const out = join(ROOT, output);
+  if (!existsSync(out)) throw new Error(`${output} is missing: run \`${command}\` (or \`npm run build\`) before the browser tests`);
+  const built = statSync(out).mtimeMs;
+  for (const src of sources) {
+    const newest = newestFile(join(ROOT, src));
+    if (newest.mtimeMs > built) {
+      throw new Error(`${output} is older than ${newest.path.slice(ROOT.length + 1)}: run \`${command}\` (or \`npm run build\`) before the browser tests`);
+    }
+  }
+}
+
+/**
+ * The app server on 127.0.0.1, a free port. `app`: the web app (build/web) is needed
+ * too, not only the library bundle (build/browser/wasm-cnn.js).
+ */
+export async function serveApp(opts: { app: boolean }): Promise<Served> {
+  checkBuilt('build/browser/wasm-cnn.js', ['src'], 'npm run build:js');
+  if (opts.app) {
+    checkBuilt('build/web/worker.js', ['web', 'src'], 'npm run build:web');
+    checkBuilt('build/web/main.js', ['web'], 'npm run build:web');
   }
   const s: StartedServer = await startServer({ port: 0, host: '127.0.0.1' });
   return { url: s.url, close: s.close };

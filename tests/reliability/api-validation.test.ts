@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, AdaGrad, BatchGatherer, createBackend, createOptimizer, DivergenceError, FormatError, Momentum, Nesterov,
   RMSprop, Sequential, SGD, ShapeError, SimpleConvNet, Trainer, WasmCnnError, modelFromConfig, modelFromSafetensors,
-  tensor, type Backend, type BackendName, type LayerSpec, type Network, type Tensor,
+  Tensor, tensor, type Backend, type BackendName, type LayerSpec, type Network,
 } from '../../src/index.js';
 import {
   decodeSafetensors, encodeIdx, encodeSafetensors, loadMnist, loadMnistBytes, mnistFromIdx, parseIdx, writeFileAtomic,
@@ -62,7 +62,18 @@ const cases: Case[] = [
   { what: 'createBackend: initialBytes NaN', run: (c) => createBackend(c.name, { initialBytes: NaN }), message: [/initialBytes/, /got NaN/] },
   { what: 'createBackend: initialBytes Infinity', run: (c) => createBackend(c.name, { initialBytes: Infinity }), message: [/initialBytes/, /got Infinity/] },
   { what: 'createBackend: initialBytes 1e12 (over the 4 GiB of Wasm memory)', run: (c) => createBackend(c.name, { initialBytes: 1e12 }), message: [/initialBytes/, /4 GiB|4294967296/, /got 1000000000000/] },
-  { what: 'createBackend: options not an object', run: (c) => createBackend(c.name, null as never), message: [/createBackend/, /options must be an object/, /null/] },
+  { what: 'createBackend: unknown option', run: (c) => createBackend(c.name, { thread: 2 } as never), message: [/createBackend: unknown option "thread"; valid options are initialBytes, threads/] },
+  { what: "createBackend: relaxedSimd 'yes'", run: (c) => createBackend(c.name, { relaxedSimd: 'yes' as never }), message: [/relaxedSimd must be true, false or 'auto', got "yes"/] },
+  { what: 'createBackend: maximumBytes NaN', run: (c) => createBackend(c.name, { threads: 2, maximumBytes: NaN }), message: [/maximumBytes must be a positive number of at most 4294967296 \(4 GiB\), got NaN/] },
+  { what: 'backend.empty: beyond a shared memory\'s maximumBytes', run: async () => {
+    const b = await createBackend('wasm', { threads: 2, maximumBytes: 8 << 20 });
+    try {
+      return b.empty([4 << 20]);
+    } finally {
+      b.dispose();
+    }
+  }, message: [/out of memory: cannot grow the backend memory from \d+ to \d+ bytes/] },
+  { what: 'createBackend: options not an object', run: (c) => createBackend(c.name, null as never), message: [/createBackend: options must be an object/] },
 
   // ---- tensor() and backend.tensor() ----
   { what: 'tensor: length mismatch', run: () => tensor([1, 2, 3], [2, 2]), message: [/tensor: shape \(2, 2\) holds 4 values, but data has 3/] },
@@ -71,7 +82,9 @@ const cases: Case[] = [
   { what: 'tensor: NaN dimension', run: () => tensor([1, 2], [NaN]), message: [/non-negative integers/] },
   { what: 'tensor: shape not an array', run: () => tensor([1, 2], 2 as never), message: [/shape must be an array/, /got 2/] },
   { what: 'tensor: data null', run: () => tensor(null as never), message: [/tensor: data must be an array of numbers/, /got null/] },
-  { what: 'tensor: data a string', run: () => tensor('12' as never), message: [/tensor: data must be an array of numbers/, /string/] },
+  { what: 'tensor: data a string', run: () => tensor('12' as never), message: [/tensor: data must be an array of numbers/, /got "12"/] },
+  { what: 'Tensor.host: a Float64Array', run: () => Tensor.host(new Float64Array(4) as never, [4]), message: [/Tensor.host: data must be a Float32Array \(tensor\(\) copies other arrays\), got Float64Array/] },
+  { what: 'Tensor.host: length mismatch', run: () => Tensor.host(new Float32Array(3), [2, 2]), message: [/Tensor.host: shape \(2, 2\) holds 4 values, but data has 3/] },
   { what: 'backend.tensor: length mismatch', run: (c) => c.backend.tensor(new Float32Array(5), [2, 3]), error: ShapeError, message: [/tensor: shape \(2, 3\) holds 6 values, but data has 5/] },
   { what: 'backend.tensor: data undefined', run: (c) => c.backend.tensor(undefined as never, [2]), message: [/tensor: data must be an array of numbers/, /undefined/] },
   { what: 'backend.empty: larger than Wasm memory can hold', run: (c) => c.backend.empty([2 ** 31]), message: [/8589934592 bytes|8 GiB/, /4 GiB/] },
@@ -79,7 +92,7 @@ const cases: Case[] = [
   // ---- backend.conv2d ----
   { what: 'conv2d: x a Float32Array', run: (c) => c.backend.conv2d(new Float32Array(50) as never, c.w, null), message: [/conv2d: x must be a Tensor/, /Float32Array/] },
   { what: 'conv2d: w null', run: (c) => c.backend.conv2d(c.img, null as never, null), message: [/conv2d: w must be a Tensor/, /null/] },
-  { what: 'conv2d: b a plain array', run: (c) => c.backend.conv2d(c.img, c.w, [1, 2, 3] as never), message: [/conv2d: b must be a Tensor or null/, /Array/] },
+  { what: 'conv2d: b a plain array', run: (c) => c.backend.conv2d(c.img, c.w, [1, 2, 3] as never), message: [/conv2d: b must be a Tensor or null, got \[1,2,3\]/] },
   { what: 'conv2d: 3-D input', run: (c) => c.backend.conv2d(tensor(new Float32Array(50), [2, 5, 5]), c.w, null), error: ShapeError, message: [/conv2d: input must be 4-D \(N, C, H, W\), got \(2, 5, 5\)/] },
   { what: 'conv2d: channel mismatch', run: (c) => c.backend.conv2d(tensor(new Float32Array(75), [1, 3, 5, 5]), c.w, null), error: ShapeError, message: [/weights \(3, 2, 3, 3\) expect 2 input channels, but the input \(1, 3, 5, 5\) has 3/] },
   { what: 'conv2d: bias of the wrong size', run: (c) => c.backend.conv2d(c.img, c.w, tensor([1, 2])), error: ShapeError, message: [/conv2d: bias must have shape \(3\) for 3 filters, got \(2\)/] },
@@ -99,7 +112,7 @@ const cases: Case[] = [
   { what: 'maxPool: stride -1', run: (c) => c.backend.maxPool(c.img, { size: 2, stride: -1 }), error: ShapeError, message: [/maxPool: stride must be a positive integer, got -1/] },
   { what: 'maxPool: pad >= size', run: (c) => c.backend.maxPool(c.img, { size: 2, pad: 2 }), error: ShapeError, message: [/pad 2 must be smaller than the window size 2/] },
   { what: 'maxPool: 2-D input', run: (c) => c.backend.maxPool(tensor(new Float32Array(4), [2, 2]), { size: 2 }), error: ShapeError, message: [/maxPool: input must be 4-D \(N, C, H, W\), got \(2, 2\)/] },
-  { what: 'maxPool: x a number array', run: (c) => c.backend.maxPool([1, 2, 3, 4] as never, { size: 2 }), message: [/maxPool: x must be a Tensor/, /Array/] },
+  { what: 'maxPool: x a number array', run: (c) => c.backend.maxPool([1, 2, 3, 4] as never, { size: 2 }), message: [/maxPool: x must be a Tensor, got \[1,2,3,4\]/] },
   { what: 'avgPool: window larger than the input', run: (c) => c.backend.avgPool(c.img, { size: 6 }), error: ShapeError, message: [/avgPool: a 6x6 window with pad 0 does not fit the 5x5 input/] },
   { what: 'avgPool: size Infinity', run: (c) => c.backend.avgPool(c.img, { size: Infinity }), error: ShapeError, message: [/avgPool: window size must be a positive integer, got Infinity/] },
   { what: 'avgPool: x undefined', run: (c) => c.backend.avgPool(undefined as never, { size: 2 }), message: [/avgPool: x must be a Tensor/, /undefined/] },
@@ -174,7 +187,7 @@ const cases: Case[] = [
   // ---- setParams / loadParams ----
   { what: 'setParams: unknown name', run: (c) => c.net.setParams({ W9: new Float32Array(3) }), message: [/SimpleConvNet.setParams: unknown parameter "W9"; this model has W1, b1, W2, b2, W3, b3/] },
   { what: 'setParams: wrong length', run: (c) => c.net.setParams({ b1: new Float32Array(4) }), error: ShapeError, message: [/SimpleConvNet.setParams: b1 needs 3 values \(shape \(3\)\), got 4/] },
-  { what: 'setParams: a number instead of an array', run: (c) => c.net.setParams({ b1: 3 as never }), message: [/setParams: b1 must be a Float32Array/, /got number/] },
+  { what: 'setParams: a number instead of an array', run: (c) => c.net.setParams({ b1: 3 as never }), message: [/setParams: b1 must be a Float32Array \(or an array of numbers, or a Tensor\), got 3/] },
   { what: 'setParams: NaN value (after a valid entry: nothing changes)', run: (c) => c.net.setParams({ W1: new Float32Array(27), b1: Float32Array.of(0, NaN, 0) }), message: [/SimpleConvNet.setParams: b1 has a non-finite value \(NaN\) at index 1/] },
   { what: 'setParams: -Infinity value', run: (c) => c.net.setParams({ b3: Float32Array.of(0, 0, -Infinity, 0) }), message: [/b3 has a non-finite value \(-Infinity\) at index 2/] },
   { what: 'setParams: not an object', run: (c) => c.net.setParams(null as never), message: [/setParams: expected an object of parameter arrays/] },
@@ -196,7 +209,7 @@ const cases: Case[] = [
   { what: 'RMSprop: decayRate 1.5', run: () => new RMSprop({ decayRate: 1.5 }), message: [/RMSprop: decayRate must be a number in \[0, 1\), got 1.5/] },
   { what: 'RMSprop: decay_rate and decayRate', run: () => new RMSprop({ decayRate: 0.9, decay_rate: 0.9 }), message: [/give decayRate or decay_rate, not both/] },
   { what: 'Adam: beta2 NaN', run: () => new Adam({ beta2: NaN }), message: [/Adam: beta2 must be a number in \[0, 1\), got NaN/] },
-  { what: 'Adam: lr as a string', run: () => new Adam({ lr: '0.1' as never }), message: [/Adam: lr must be a positive finite number, got 0.1/] },
+  { what: 'Adam: lr as a string', run: () => new Adam({ lr: '0.1' as never }), message: [/Adam: lr must be a positive finite number, got "0.1"/] },
   { what: 'Adam: unknown option', run: () => new Adam({ learning_rate: 0.1 } as never), message: [/Adam: unknown option "learning_rate"; valid options are lr, beta1, beta2/] },
   { what: 'createOptimizer: unknown name', run: () => createOptimizer('lbfgs'), message: [/unknown optimizer "lbfgs"; valid names are sgd, momentum, nesterov, adagrad, rmsprop, adam/] },
   { what: 'optimizer.update: gradient of the wrong shape', run: (c) => new SGD({ backend: c.backend }).update({ W: c.backend.zeros([4]) }, { W: c.backend.zeros([5]) }), error: ShapeError, message: [/SGD: gradient "W" has shape \(5\), but the parameter has shape \(4\)/] },
@@ -230,8 +243,8 @@ const cases: Case[] = [
   { what: 'decodeSafetensors: header length past the end', run: () => decodeSafetensors(Uint8Array.of(255, 255, 255, 255, 255, 255, 255, 255, 0x7b, 0x7d)), error: FormatError, message: [/header length 18446744073709551615 \(bytes 0-7, u64 little-endian\) is larger than the 2 bytes that follow/] },
   { what: 'encodeSafetensors: data a plain array', run: () => encodeSafetensors([{ name: 'a', shape: [2], data: [1, 2] as never }]), message: [/encodeSafetensors: tensor "a": data must be a Float32Array/] },
   { what: 'encodeSafetensors: shape / length mismatch', run: () => encodeSafetensors([{ name: 'a', shape: [3], data: new Float32Array(2) }]), message: [/tensor "a": shape \(3\) holds 3 values, but data has 2/] },
-  { what: 'writeFileAtomicSync: bytes a number (would replace the file with an empty one)', run: (c) => writeFileAtomicSync(join(c.dir, 'kept.bin'), 5 as never), message: [/writeFileAtomicSync: bytes must be a Uint8Array, got number 5/] },
-  { what: 'writeFileAtomic: bytes an object', run: (c) => writeFileAtomic(join(c.dir, 'kept.bin'), {} as never), message: [/writeFileAtomic: bytes must be a Uint8Array, got Object/] },
+  { what: 'writeFileAtomicSync: bytes a number (would replace the file with an empty one)', run: (c) => writeFileAtomicSync(join(c.dir, 'kept.bin'), 5 as never), message: [/writeFileAtomicSync: bytes must be a Uint8Array, got 5/] },
+  { what: 'writeFileAtomic: bytes an object', run: (c) => writeFileAtomic(join(c.dir, 'kept.bin'), {} as never), message: [/writeFileAtomic: bytes must be a Uint8Array, got \{\}/] },
 
   // ---- visualization ----
   { what: 'filterGrid: wrong rank', run: () => filterGrid(new Float32Array(9), [3, 3]), error: ShapeError, message: [/filterGrid: shape must be \[FN, C, KH, KW\] of non-negative integers, got \[3,3\]/] },
@@ -250,7 +263,7 @@ const cases: Case[] = [
 
 function trainerOptionCases(): Case[] {
   const T = (opts: Record<string, unknown>, data?: Partial<{ x: Tensor; t: unknown; xt: Tensor; tt: unknown }>) => (c: Ctx) =>
-    new Trainer(c.net, data?.x ?? c.x, (data?.t ?? c.t) as Int32Array, data?.xt ?? c.x, (data?.tt ?? c.t) as Int32Array, opts);
+    new Trainer(c.net, data?.x ?? c.x, (data?.t ?? c.t) as Int32Array, data?.xt ?? c.x, (data?.tt ?? c.t) as Int32Array, { miniBatchSize: 3, ...opts });
   return [
     { what: 'Trainer: epochs 0', run: T({ epochs: 0 }), message: [/Trainer: epochs must be a positive integer, got 0/] },
     { what: 'Trainer: epochs -1', run: T({ epochs: -1 }), message: [/Trainer: epochs must be a positive integer, got -1/] },
@@ -282,10 +295,12 @@ function trainerOptionCases(): Case[] {
 }
 
 // Every refused call is also checked to leave the model, the input and the files alone.
-describe.each(BACKENDS)('every public entry point validates its arguments (%s backend)', (name) => {
+const VARIANTS: [string, BackendName, { threads?: number }][] = [...BACKENDS.map((b) => [b, b, {}] as [string, BackendName, object]), ['wasm, 2 threads', 'wasm', { threads: 2 }]];
+
+describe.each(VARIANTS)('every public entry point validates its arguments (%s backend)', (_label, name, options) => {
   let ctx: Ctx;
   beforeAll(async () => {
-    const backend = await createBackend(name);
+    const backend = await createBackend(name, options);
     const dir = mkdtempSync(join(tmpdir(), 'wasm-cnn-api-'));
     writeFileSync(join(dir, 'kept.bin'), 'keep me');
     ctx = {
@@ -293,7 +308,10 @@ describe.each(BACKENDS)('every public entry point validates its arguments (%s ba
       img: backend.tensor(uniform(100, 3), [2, 2, 5, 5]), w: backend.tensor(uniform(54, 4), [3, 2, 3, 3]), dir,
     };
   });
-  afterAll(() => rmSync(ctx.dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(ctx.dir, { recursive: true, force: true });
+    ctx.backend.dispose();
+  });
 
   it.each(cases.map((c) => [c.what, c] as const))('%s', async (_what, c) => {
     const before = paramBytes(ctx.net);

@@ -49,7 +49,10 @@ export function conv_bwd_data_f32(h: Heap, dy: Ptr, N: number, C: number, H: num
   }
 }
 
-/** dw: (FN, CKK) columns [r0, r1) = sum_n dy_n * (rows r0..r1-1 of im2col(x_n))^T; col: (r1 - r0, OHW) scratch. */
+/**
+ * dw: (FN, CKK) columns [r0, r1) = sum_n dy_n * (rows r0..r1-1 of im2col(x_n))^T;
+ * col: scratch of (r1 - r0) * (OHW + FN) floats (the im2col rows, then the (FN, r1 - r0) sums).
+ */
 export function conv_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
   KH: number, KW: number, strideH: number, strideW: number, padH: number, padW: number,
   r0: number, r1: number, dw: Ptr, col: Ptr): void {
@@ -58,17 +61,20 @@ export function conv_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numb
   const CKK = C * KH * KW;
   if (FN <= 0 || r1 <= r0) return;
   const rows = r1 - r0;
-  const dwr = dw + r0 * 4;
+  const dwr = (dw >> 2) + r0;
   if (N <= 0 || OH <= 0 || OW <= 0) {
     const f = h.f32;
-    for (let fi = 0; fi < FN; fi++) f.fill(0, (dwr >> 2) + fi * CKK, (dwr >> 2) + fi * CKK + rows);
+    for (let fi = 0; fi < FN; fi++) f.fill(0, dwr + fi * CKK, dwr + fi * CKK + rows);
     return;
   }
   const OHW = OH * OW;
+  const acc = col + rows * OHW * 4;
   for (let n = 0; n < N; n++) {
     im2colRows(h, x + n * C * H * W * 4, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col);
-    gemm_f32(h, 0, 1, FN, rows, OHW, 1, dy + n * FN * OHW * 4, OHW, col, OHW, n === 0 ? 0 : 1, dwr, CKK);
+    gemm_f32(h, 0, 1, FN, rows, OHW, 1, dy + n * FN * OHW * 4, OHW, col, OHW, n === 0 ? 0 : 1, acc, rows);
   }
+  const f = h.f32;
+  for (let fi = 0; fi < FN; fi++) f.copyWithin(dwr + fi * CKK, (acc >> 2) + fi * rows, (acc >> 2) + (fi + 1) * rows);
 }
 
 /** dy: (N, C, HW) -> db: (C), entries [c0, c1) = sums over N and HW (as bias_grad_channels_f32). */

@@ -1,0 +1,149 @@
+/**
+ * The shared control block between the calling thread and the kernel workers, and the
+ * worker's source code.
+ *
+ * One SharedArrayBuffer (separate from the Wasm memory, so memory growth never moves it):
+ *
+ *   ctl  Int32Array   (workers, SLOT_INTS)   per worker: SEQ, DONE, STATUS, FN, ARGC, STARTED, MSG_LEN, DEAD
+ *   args Float64Array (workers, MAX_ARGS)    the kernel arguments of the worker's current job
+ *   res  Float64Array (workers)              the kernel's return value (count_nonfinite_f32)
+ *   msg  Uint16Array  (workers, MSG_CHARS)   the error text when a job threw (UTF-16 code units)
+ *
+ * A job: the caller writes FN, ARGC and args, then stores SEQ = previous + 1 and notifies
+ * SEQ. The worker, polling SEQ or blocked in Atomics.wait(SEQ), stores STARTED = seq, runs the kernel in a
+ * try/catch, writes STATUS (0 ok, 1 error + msg) and stores DONE = seq, then notifies DONE.
+ * SEQ = -1 tells the worker to leave its loop. DEAD is set by a Node worker that exits.
+ */
+/** Ints per worker slot: 128 bytes, SEQ (written by the caller) and DONE (by the worker) on separate cache lines. */
+export const SLOT_INTS = 32;
+export const SEQ = 0;
+export const FN = 1;
+export const ARGC = 2;
+export const DONE = 16;
+export const STATUS = 17;
+export const STARTED = 18;
+export const MSG_LEN = 19;
+export const DEAD = 20;
+/**
+ * How long a worker polls for its next job before it sleeps in Atomics.wait, and how long
+ * the caller polls for DONE. Waking a sleeping thread costs 25-50 us here, polling ~1 us;
+ * the parallel calls of a training step come within ~0.3 ms of each other, so after the
+ * first call of a step the workers are usually still polling.
+ */
+export const WORKER_SPIN_MS = 0.5;
+export const CALLER_SPIN_MS = 0.25;
+export const MAX_ARGS = 24;
+export const MSG_CHARS = 1024;
+
+export interface ControlLayout {
+  ctlOffset: number;
+  argsOffset: number;
+  resOffset: number;
+  msgOffset: number;
+  bytes: number;
+}
+
+/** Byte offsets of the four arrays in the control block of `workers` workers. */
+export function controlLayout(workers: number): ControlLayout {
+  const align8 = (n: number) => Math.ceil(n / 8) * 8;
+  const ctlOffset = 0;
+  const argsOffset = align8(ctlOffset + workers * SLOT_INTS * 4);
+  const resOffset = argsOffset + workers * MAX_ARGS * 8;
+  const msgOffset = resOffset + workers * 8;
+  const bytes = align8(msgOffset + workers * MSG_CHARS * 2);
+  return { ctlOffset, argsOffset, resOffset, msgOffset, bytes };
+}
+
+/** What the caller posts to a new worker (all structured-cloneable; the SABs are shared). */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  layout: ControlLayout;
+  /** This worker's slot (0-based). */
+  index: number;
+  workers: number;
+  /** Byte pointer of this worker's GEMM packing scratch (gemm_set_scratch). */
+  scratch: number;
+  /** Kernel names; FN indexes this list. */
+  names: readonly string[];
+}
+
+/**
+ * The worker, as a classic script with no imports: Node runs it with
+ * `new Worker(source, { eval: true })`, browsers from a Blob URL. It instantiates the
+ * kernel module on the shared memory, reports { type: 'ready' } (or { type: 'error' }),
+ * then serves jobs from the control block until told to quit. Its event loop is blocked
+ * from then on, so it never receives another message.
+ */
+export const WORKER_SOURCE = `'use strict';
+(function () {
+  var SLOT = ${SLOT_INTS}, SEQ = ${SEQ}, DONE = ${DONE}, STATUS = ${STATUS}, FN = ${FN}, ARGC = ${ARGC},
+    STARTED = ${STARTED}, MSG_LEN = ${MSG_LEN}, DEAD = ${DEAD}, MAX_ARGS = ${MAX_ARGS}, MSG_CHARS = ${MSG_CHARS},
+    SPIN_MS = ${WORKER_SPIN_MS};
+  var wt = typeof require === 'function' ? require('node:worker_threads') : null;
+  var port = wt ? wt.parentPort : self;
+  function post(m) { port.postMessage(m); }
+  function text(e) {
+    var s = e && e.stack ? String(e.stack) : String(e);
+    if (e && e.message && s.indexOf(String(e.message)) < 0) s = String(e.message) + '\\n' + s;
+    return s;
+  }
+  function start(init) {
+    var L = init.layout, w = init.index, n = init.workers;
+    var ctl = new Int32Array(init.control, L.ctlOffset, n * SLOT);
+    var args = new Float64Array(init.control, L.argsOffset, n * MAX_ARGS);
+    var res = new Float64Array(init.control, L.resOffset, n);
+    var msg = new Uint16Array(init.control, L.msgOffset, n * MSG_CHARS);
+    var b = w * SLOT, a0 = w * MAX_ARGS, m0 = w * MSG_CHARS;
+    if (wt) process.on('exit', function () { Atomics.store(ctl, b + DEAD, 1); Atomics.notify(ctl, b + DONE); });
+    var fns;
+    try {
+      var inst = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+      inst.exports.gemm_set_scratch(init.scratch);
+      fns = init.names.map(function (name) { return inst.exports[name]; });
+    } catch (e) {
+      post({ type: 'error', message: text(e) });
+      return;
+    }
+    // SEQ starts at 0 in a new control block; it must not be read after 'ready' is posted,
+    // or a job dispatched right after 'ready' would be taken for the starting state and missed
+    var seq = 0;
+    post({ type: 'ready' });
+    var call = [];
+    for (;;) {
+      if (Atomics.load(ctl, b + SEQ) === seq) {
+        var t0 = performance.now();
+        while (Atomics.load(ctl, b + SEQ) === seq && performance.now() - t0 < SPIN_MS) {}
+      }
+      Atomics.wait(ctl, b + SEQ, seq);
+      var s = Atomics.load(ctl, b + SEQ);
+      if (s < 0) break;
+      if (s === seq) continue;
+      seq = s;
+      Atomics.store(ctl, b + STARTED, seq);
+      var status = 0;
+      try {
+        var fn = fns[ctl[b + FN]];
+        if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[b + FN]);
+        var argc = ctl[b + ARGC];
+        call.length = argc;
+        for (var i = 0; i < argc; i++) call[i] = args[a0 + i];
+        var r = fn.apply(null, call);
+        res[w] = typeof r === 'number' ? r : 0;
+      } catch (e) {
+        status = 1;
+        var t = text(e);
+        var len = Math.min(t.length, MSG_CHARS);
+        for (var j = 0; j < len; j++) msg[m0 + j] = t.charCodeAt(j);
+        ctl[b + MSG_LEN] = len;
+      }
+      Atomics.store(ctl, b + STATUS, status);
+      Atomics.store(ctl, b + DONE, seq);
+      Atomics.notify(ctl, b + DONE);
+    }
+  }
+  if (wt) port.once('message', start);
+  else self.onmessage = function (e) { self.onmessage = null; start(e.data); };
+})();
+`;

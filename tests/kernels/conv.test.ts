@@ -1,0 +1,230 @@
+// The batched conv kernels (conv_fwd_f32, conv_bwd_data_f32, conv_bwd_filter_f32,
+// conv_bwd_bias_f32): Wasm vs JS vs a naive float64 definition, on random geometries
+// (fast-check, seeded): strides, paddings, odd sizes, filters larger than the padded input
+// in one direction, partial column / channel ranges (the cells outside a range must keep
+// their values), batch 0.
+//
+// Tolerance: per element, (terms + 8) * 2^-23 * sum of |terms| (any summation order of f32
+// terms stays within it; a dropped or doubled term does not).
+import { describe, it, expect, beforeAll } from 'vitest';
+import fc from 'fast-check';
+import { harness, randomF32, type Harness } from '../helpers/harness.js';
+
+const SEED = 20241128;
+const SENTINEL = 1234.5;
+
+interface G {
+  N: number; C: number; H: number; W: number; FN: number; KH: number; KW: number;
+  sH: number; sW: number; pH: number; pW: number;
+}
+const outH = (g: G) => Math.floor((g.H + 2 * g.pH - g.KH) / g.sH) + 1;
+const outW = (g: G) => Math.floor((g.W + 2 * g.pW - g.KW) / g.sW) + 1;
+const CKK = (g: G) => g.C * g.KH * g.KW;
+
+/** x value under kernel offset r = (c*KH + kh)*KW + kw at output (oh, ow) of image n, or undefined outside x. */
+function xAt(x: Float32Array, g: G, n: number, r: number, oh: number, ow: number): number | undefined {
+  const kw = r % g.KW, kh = Math.floor(r / g.KW) % g.KH, c = Math.floor(r / (g.KW * g.KH));
+  const ih = oh * g.sH - g.pH + kh, iw = ow * g.sW - g.pW + kw;
+  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return undefined;
+  return x[((n * g.C + c) * g.H + ih) * g.W + iw];
+}
+
+interface Ref { v: Float64Array; bound: Float64Array }
+
+function refForward(g: G, x: Float32Array, w: Float32Array, b: Float32Array | null): Ref {
+  const OH = outH(g), OW = outW(g), K = CKK(g);
+  const v = new Float64Array(g.N * g.FN * OH * OW), bound = new Float64Array(v.length);
+  for (let n = 0; n < g.N; n++) for (let f = 0; f < g.FN; f++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    let s = b ? b[f] : 0, a = b ? Math.abs(b[f]) : 0;
+    for (let r = 0; r < K; r++) {
+      const xv = xAt(x, g, n, r, oh, ow);
+      if (xv === undefined) continue;
+      s += w[f * K + r] * xv;
+      a += Math.abs(w[f * K + r] * xv);
+    }
+    const i = ((n * g.FN + f) * OH + oh) * OW + ow;
+    v[i] = s;
+    bound[i] = (K + 9) * 2 ** -23 * a + 1e-30;
+  }
+  return { v, bound };
+}
+
+function refData(g: G, dy: Float32Array, w: Float32Array): Ref {
+  const OH = outH(g), OW = outW(g), K = CKK(g);
+  const v = new Float64Array(g.N * g.C * g.H * g.W), abs = new Float64Array(v.length), cnt = new Float64Array(v.length);
+  for (let n = 0; n < g.N; n++) for (let r = 0; r < K; r++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const kw = r % g.KW, kh = Math.floor(r / g.KW) % g.KH, c = Math.floor(r / (g.KW * g.KH));
+    const ih = oh * g.sH - g.pH + kh, iw = ow * g.sW - g.pW + kw;
+    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+    const i = ((n * g.C + c) * g.H + ih) * g.W + iw;
+    for (let f = 0; f < g.FN; f++) {
+      const t = w[f * K + r] * dy[((n * g.FN + f) * OH + oh) * OW + ow];
+      v[i] += t;
+      abs[i] += Math.abs(t);
+      cnt[i]++;
+    }
+  }
+  return { v, bound: abs.map((a, i) => (cnt[i] + 8) * 2 ** -23 * a + 1e-30) };
+}
+
+function refFilter(g: G, x: Float32Array, dy: Float32Array): Ref {
+  const OH = outH(g), OW = outW(g), K = CKK(g);
+  const v = new Float64Array(g.FN * K), bound = new Float64Array(v.length);
+  for (let f = 0; f < g.FN; f++) for (let r = 0; r < K; r++) {
+    let s = 0, a = 0;
+    for (let n = 0; n < g.N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      const xv = xAt(x, g, n, r, oh, ow);
+      if (xv === undefined) continue;
+      const t = dy[((n * g.FN + f) * OH + oh) * OW + ow] * xv;
+      s += t;
+      a += Math.abs(t);
+    }
+    v[f * K + r] = s;
+    bound[f * K + r] = (g.N * OH * OW + 8) * 2 ** -23 * a + 1e-30;
+  }
+  return { v, bound };
+}
+
+function refBias(N: number, C: number, HW: number, dy: Float32Array): Ref {
+  const v = new Float64Array(C), bound = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let s = 0, a = 0;
+    for (let n = 0; n < N; n++) for (let i = 0; i < HW; i++) { const t = dy[(n * C + c) * HW + i]; s += t; a += Math.abs(t); }
+    v[c] = s;
+    bound[c] = (N * HW + 8) * 2 ** -23 * a + 1e-30;
+  }
+  return { v, bound };
+}
+
+function expectClose(what: string, got: Float32Array, ref: Ref, keep?: (i: number) => boolean): void {
+  for (let i = 0; i < got.length; i++) {
+    if (keep?.(i)) {
+      if (got[i] !== SENTINEL) expect.fail(`${what}[${i}] outside the range was written: ${got[i]}`);
+      continue;
+    }
+    if (!(Math.abs(got[i] - ref.v[i]) <= ref.bound[i])) {
+      expect.fail(`${what}[${i}] = ${got[i]}, expected ${ref.v[i]} (bound ${ref.bound[i]})`);
+    }
+  }
+}
+
+let wasm: Harness;
+let js: Harness;
+beforeAll(async () => {
+  wasm = await harness('wasm');
+  js = await harness('js');
+});
+
+const geom = fc.record({
+  N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }),
+  H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 10 }),
+  FN: fc.integer({ min: 1, max: 7 }), KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
+  sH: fc.integer({ min: 1, max: 3 }), sW: fc.integer({ min: 1, max: 3 }),
+  pH: fc.integer({ min: 0, max: 2 }), pW: fc.integer({ min: 0, max: 2 }),
+}).filter((g) => outH(g) >= 1 && outW(g) >= 1);
+
+/** Runs `fn` on both backends with the same inputs. */
+function both(fn: (h: Harness, name: string) => void): void {
+  for (const [h, name] of [[wasm, 'wasm'], [js, 'js']] as const) {
+    try {
+      fn(h, name);
+    } finally {
+      h.reset();
+    }
+  }
+}
+
+describe('conv_fwd_f32', () => {
+  it('matches the definition (with and without bias)', () => {
+    fc.assert(fc.property(geom, fc.boolean(), fc.integer(), (g, bias, seed) => {
+      const OHW = outH(g) * outW(g);
+      const x = randomF32(g.N * g.C * g.H * g.W, seed), w = randomF32(g.FN * CKK(g), seed + 1), b = randomF32(g.FN, seed + 2);
+      const ref = refForward(g, x, w, bias ? b : null);
+      both((h, name) => {
+        const y = h.alloc(g.N * g.FN * OHW);
+        h.k.conv_fwd_f32(h.putF32(x), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
+          h.putF32(b), bias ? 1 : 0, y, h.alloc(CKK(g) * OHW));
+        expectClose(`${name} y`, h.getF32(y, g.N * g.FN * OHW), ref);
+      });
+    }), { seed: SEED, numRuns: 60 });
+  });
+});
+
+describe('conv_bwd_data_f32', () => {
+  it('matches the definition (every dx cell overwritten)', () => {
+    fc.assert(fc.property(geom, fc.integer(), (g, seed) => {
+      const OHW = outH(g) * outW(g);
+      const dy = randomF32(g.N * g.FN * OHW, seed), w = randomF32(g.FN * CKK(g), seed + 1);
+      const ref = refData(g, dy, w);
+      both((h, name) => {
+        const n = g.N * g.C * g.H * g.W;
+        const dx = h.alloc(n); // NaN-filled: must be overwritten
+        h.k.conv_bwd_data_f32(h.putF32(dy), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
+          dx, h.alloc(CKK(g) * OHW));
+        expectClose(`${name} dx`, h.getF32(dx, n), ref);
+      });
+    }), { seed: SEED + 1, numRuns: 60 });
+  });
+});
+
+describe('conv_bwd_filter_f32', () => {
+  it('matches the definition on a column range and leaves the other columns alone', () => {
+    fc.assert(fc.property(geom, fc.integer(), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1000 }), (g, seed, ra, rb) => {
+      const K = CKK(g), OHW = outH(g) * outW(g);
+      const r0 = ra % (K + 1), r1 = r0 + (rb % (K - r0 + 1));
+      const x = randomF32(g.N * g.C * g.H * g.W, seed), dy = randomF32(g.N * g.FN * OHW, seed + 1);
+      const ref = refFilter(g, x, dy);
+      both((h, name) => {
+        const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
+        h.k.conv_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
+          r0, r1, dw, h.alloc(Math.max(1, (r1 - r0) * (OHW + g.FN))));
+        expectClose(`${name} dw [${r0}, ${r1})`, h.getF32(dw, g.FN * K), ref, (i) => i % K < r0 || i % K >= r1);
+      });
+    }), { seed: SEED + 2, numRuns: 60 });
+  });
+
+  it('writes zeros for an empty batch', () => {
+    const g: G = { N: 0, C: 2, H: 5, W: 5, FN: 3, KH: 3, KW: 3, sH: 1, sW: 1, pH: 0, pW: 0 };
+    both((h) => {
+      const dw = h.putF32(new Float32Array(3 * 18).fill(SENTINEL));
+      h.k.conv_bwd_filter_f32(h.putF32([0]), h.putF32([0]), 0, g.C, g.H, g.W, g.FN, g.KH, g.KW, 1, 1, 0, 0, 2, 7, dw, h.alloc(64));
+      const got = h.getF32(dw, 54);
+      got.forEach((v, i) => expect(v).toBe(i % 18 >= 2 && i % 18 < 7 ? 0 : SENTINEL));
+    });
+  });
+});
+
+describe('conv_bwd_bias_f32', () => {
+  it('sums a channel range and leaves the other channels alone', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 70 }),
+      fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), fc.integer(), (N, C, HW, ca, cb, seed) => {
+        const c0 = ca % (C + 1), c1 = c0 + (cb % (C - c0 + 1));
+        const dy = randomF32(Math.max(1, N * C * HW), seed);
+        const ref = refBias(N, C, HW, dy);
+        both((h, name) => {
+          const db = h.putF32(new Float32Array(C).fill(SENTINEL));
+          h.k.conv_bwd_bias_f32(h.putF32(dy), N, C, HW, c0, c1, db);
+          expectClose(`${name} db [${c0}, ${c1})`, h.getF32(db, C), ref, (i) => i < c0 || i >= c1);
+        });
+      }), { seed: SEED + 3, numRuns: 80 });
+  });
+});
+
+describe('SimpleConvNet shapes', () => {
+  it('Wasm and JS agree on conv1 of SimpleConvNet (batch 4: 1x28x28, 30 filters 5x5)', () => {
+    const g: G = { N: 4, C: 1, H: 28, W: 28, FN: 30, KH: 5, KW: 5, sH: 1, sW: 1, pH: 0, pW: 0 };
+    const OHW = 576, K = 25;
+    const x = randomF32(4 * 784, 1), w = randomF32(30 * 25, 2), b = randomF32(30, 3), dy = randomF32(4 * 30 * OHW, 4);
+    const fwd = refForward(g, x, w, b), filt = refFilter(g, x, dy), data = refData(g, dy, w);
+    both((h, name) => {
+      const y = h.alloc(4 * 30 * OHW), dw = h.alloc(30 * K), dx = h.alloc(4 * 784), col = h.alloc(K * (OHW + 30));
+      const xp = h.putF32(x), wp = h.putF32(w), dyp = h.putF32(dy);
+      h.k.conv_fwd_f32(xp, 4, 1, 28, 28, wp, 30, 5, 5, 1, 1, 0, 0, h.putF32(b), 1, y, col);
+      h.k.conv_bwd_filter_f32(xp, dyp, 4, 1, 28, 28, 30, 5, 5, 1, 1, 0, 0, 0, K, dw, col);
+      h.k.conv_bwd_data_f32(dyp, 4, 1, 28, 28, wp, 30, 5, 5, 1, 1, 0, 0, dx, col);
+      expectClose(`${name} y`, h.getF32(y, 4 * 30 * OHW), fwd);
+      expectClose(`${name} dw`, h.getF32(dw, 30 * K), filt);
+      expectClose(`${name} dx`, h.getF32(dx, 4 * 784), data);
+    });
+  });
+});
