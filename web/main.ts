@@ -457,6 +457,7 @@ el.benchRun.addEventListener('click', () => {
   updateButtons();
   for (const r of benchRows) r.wasm = r.js = null;
   renderBench(benchRows, false);
+  let usedFeatures = '';
   el.benchNote.textContent = `Running (medians of ${BENCH.trials} trials)… the page stays usable.`;
   benchWorker ??= new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   benchWorker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -464,12 +465,13 @@ el.benchRun.addEventListener('click', () => {
     if (msg.type === 'benchRow') {
       Object.assign(benchRows.find((r) => r.key === msg.row.key)!, msg.row);
       renderBench(benchRows, false);
-      el.benchNote.textContent = `Running (medians of ${BENCH.trials} trials)… ${Object.entries(msg.features).map(([n, f]) => featureText(n === 'wasm' ? 'Wasm' : 'JS', f)).join(' · ')}`;
+      usedFeatures = Object.entries(msg.features).map(([n, f]) => featureText(n === 'wasm' ? 'Wasm' : 'JS', f)).join(' · ');
+      el.benchNote.textContent = `Running (medians of ${BENCH.trials} trials)… ${usedFeatures}`;
     } else if (msg.type === 'benchDone') {
       benchRunning = false;
       renderBench(msg.rows, true);
       el.benchNote.textContent = `Done in ${(msg.elapsedMs / 1000).toFixed(1)} s. Medians of ${BENCH.trials} trials (network rows: ${Math.min(3, BENCH.trials)}); ` +
-        `GEMM in GFLOP/s (2n³ per product), SimpleConvNet in images/s. ${el.benchNote.textContent?.split('… ')[1] ?? ''}`;
+        `GEMM in GFLOP/s (2n³ per product), SimpleConvNet in images/s. ${usedFeatures}`;
       updateButtons();
     } else if (msg.type === 'error') {
       benchRunning = false;
@@ -527,6 +529,8 @@ el.start.addEventListener('click', () => {
   el.progress.value = 0;
   for (const s of [el.statEpoch, el.statStep, el.statLoss, el.statTrainAcc, el.statTestAcc, el.statIps]) s.textContent = '–';
   delete el.statTestAcc.dataset.value;
+  delete el.statTestAcc.dataset.final;
+  modelMessage('', 'info');
   status('starting…');
   send({ type: 'train', config });
 });

@@ -107,6 +107,44 @@ describe('web app (Chromium)', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it('says whether threads are in use, and why not', async () => {
+    await fill({ backend: 'wasm', threads: 2 });
+    await page.waitForSelector('#features[data-backend=wasm][data-threads-requested="2"]', { timeout: 20_000 });
+    const f = await text('#features');
+    const threads = Number(await page.getAttribute('#features', 'data-threads'));
+    if (threads === 2) expect(f).toContain('✓ threads: 2');
+    else expect(f).toMatch(/Threads: 1 in use; .{10,}/); // and why
+    await screenshot(page, '06-threads');
+    await fill({ threads: 1 });
+    await page.waitForSelector('#features[data-threads-requested="1"]');
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('training runs in the worker: the page stays responsive, predicts while training, and Stop ends the run (JS backend)', async () => {
+    await fill({ backend: 'js', threads: 1, 'train-size': 1000, 'test-size': 100, epochs: 5, 'batch-size': 50, seed: 1 });
+    await page.click('#start');
+    await page.waitForSelector('body[data-state=training]');
+    await page.waitForFunction(() => /^\d+ \/ 100$/.test(document.getElementById('stat-step')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    expect(await text('#features')).toContain('backend: JS');
+    // the main thread answers within a frame or two while the worker trains
+    const latency = await page.evaluate(() => new Promise<number>((r) => {
+      const t0 = performance.now();
+      setTimeout(() => r(performance.now() - t0), 0);
+    }));
+    expect(latency).toBeLessThan(250);
+    // a new drawing is predicted between training steps
+    await page.click('#clear');
+    expect(await page.getAttribute('#prediction', 'data-class')).toBeNull();
+    await drawStroke([[0.5, 0.15], [0.5, 0.85]]);
+    await page.waitForSelector('#prediction[data-class]', { timeout: 10_000 });
+    await page.click('#stop');
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    expect(await text('#status')).toMatch(/^Stopped after \d+ steps/);
+    const steps = Number((await text('#stat-step')).split(' / ')[0]);
+    expect(steps).toBeLessThan(100);
+    expect(errors).toEqual([]);
+  }, 90_000);
+
   it('a short training run (500 images) raises test accuracy well above chance', async () => {
     const filtersBefore = await page.$eval('#filters', (c) => (c as HTMLCanvasElement).toDataURL());
     const checksumBefore = await checksum();
@@ -146,7 +184,7 @@ describe('web app (Chromium)', () => {
     expect(await page.getAttribute('#prediction', 'data-class')).toBeNull();
     const box = (await page.locator('#draw').boundingBox())!;
     const cdp = await page.context().newCDPSession(page);
-    const touch = (type: string, x: number, y: number) => cdp.send('Input.dispatchTouchEvent', {
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number, y: number) => cdp.send('Input.dispatchTouchEvent', {
       type, touchPoints: type === 'touchEnd' ? [] : [{ x: box.x + x * box.width, y: box.y + y * box.height }],
     });
     await touch('touchStart', 0.5, 0.15);
@@ -205,44 +243,6 @@ describe('web app (Chromium)', () => {
     expect(await text('#model-message')).toContain('Loaded params.safetensors');
     expect(await checksum()).toBe(fnv1a(file));
     expect(await text('#model-info')).toContain('loaded from params.safetensors');
-    expect(errors).toEqual([]);
-  }, 30_000);
-
-  it('training runs in the worker: the page stays responsive, predicts while training, and Stop ends the run (JS backend)', async () => {
-    await fill({ backend: 'js', threads: 1, 'train-size': 1000, 'test-size': 100, epochs: 5, 'batch-size': 50, seed: 1 });
-    await page.click('#start');
-    await page.waitForSelector('body[data-state=training]');
-    await page.waitForFunction(() => /^\d+ \/ 100$/.test(document.getElementById('stat-step')!.textContent ?? ''), undefined, { timeout: 60_000 });
-    expect(await text('#features')).toContain('backend: JS');
-    // the main thread answers within a frame or two while the worker trains
-    const latency = await page.evaluate(() => new Promise<number>((r) => {
-      const t0 = performance.now();
-      setTimeout(() => r(performance.now() - t0), 0);
-    }));
-    expect(latency).toBeLessThan(250);
-    // a new drawing is predicted between training steps
-    await page.click('#clear');
-    expect(await page.getAttribute('#prediction', 'data-class')).toBeNull();
-    await drawStroke([[0.5, 0.15], [0.5, 0.85]]);
-    await page.waitForSelector('#prediction[data-class]', { timeout: 10_000 });
-    await page.click('#stop');
-    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
-    expect(await text('#status')).toMatch(/^Stopped after \d+ steps/);
-    const steps = Number((await text('#stat-step')).split(' / ')[0]);
-    expect(steps).toBeLessThan(100);
-    expect(errors).toEqual([]);
-  }, 90_000);
-
-  it('says whether threads are in use, and why not', async () => {
-    await fill({ backend: 'wasm', threads: 2 });
-    await page.waitForSelector('#features[data-backend=wasm][data-threads-requested="2"]', { timeout: 20_000 });
-    const f = await text('#features');
-    const threads = Number(await page.getAttribute('#features', 'data-threads'));
-    if (threads === 2) expect(f).toContain('✓ threads: 2');
-    else expect(f).toMatch(/Threads: 1 in use; .{10,}/); // and why
-    await screenshot(page, '06-threads');
-    await fill({ threads: 1 });
-    await page.waitForSelector('#features[data-threads-requested="1"]');
     expect(errors).toEqual([]);
   }, 30_000);
 
