@@ -100,10 +100,12 @@ describe('npm run bench --quick', () => {
 
     const md = checkFiles(r);
     expect(md).toMatch(/^# wasm-cnn benchmark/);
-    expect(md).toContain('| case | Wasm GFLOP/s | % peak | JS GFLOP/s | Wasm/JS |');
-    expect(md).toContain('| case | shape | Wasm GFLOP/s | % peak | JS GFLOP/s | Wasm/JS |');
-    expect(md).toContain('| case | Wasm img/s | JS img/s | Wasm/JS |');
-    expect(md).toMatch(/\| gemm NN 128 \| [\d.,]+ \([\d.,]+-[\d.,]+\) \| \d+% \| [\d.,]+ \([\d.,]+-[\d.,]+\) \| [\d.]+x \|/);
+    // one group of columns per extra thread count the build supports ('Wasm 2t ...'), then JS
+    const threadCols = '(?: Wasm \\d+t [^|]+ \\|[^|]+\\|[^|]+\\|)*';
+    expect(md).toMatch(new RegExp(`\\| case \\| Wasm GFLOP/s \\| % peak \\|${threadCols} JS GFLOP/s \\| Wasm/JS \\|`));
+    expect(md).toMatch(new RegExp(`\\| case \\| shape \\| Wasm GFLOP/s \\| % peak \\|${threadCols} JS GFLOP/s \\| Wasm/JS \\|`));
+    expect(md).toMatch(/\| case \| Wasm img\/s \|(?: Wasm \d+t [^|]+\|[^|]+\|)* JS img\/s \| Wasm\/JS \|/);
+    expect(md).toMatch(/\| gemm NN 128 \| [\d.,]+ \([\d.,]+-[\d.,]+\) \| \d+% \|/);
     const text = renderText(r);
     expect(text).toContain('Wasm SIMD peak');
     expect(text).toContain('End to end: SimpleConvNet');
