@@ -13,7 +13,8 @@
 // Scratch (col, dcol) is one image's worth per call: the caller gives each concurrent call
 // its own. Nothing here allocates; GEMM uses its instance's packing scratch (gemm.ts).
 import { gemm_f32 } from './gemm';
-import { im2col_rows, col2im_f32, outDim } from './im2col';
+import { im2col_rows, col2im_f32 } from './im2col';
+import { outDim } from './window';
 import { bias_add_channels_f32, channel_sums } from './bias';
 
 export function conv_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, w: usize, FN: i32, KH: i32, KW: i32,

@@ -7,7 +7,7 @@ import { importedMemoryMinPages } from './wasm/binary.js';
 import { KERNEL_NAMES } from './kernels.js';
 import { WorkerPool } from './threads/pool.js';
 import { createThreadedKernels } from './threads/kernels.js';
-import { threadsUnavailableReason } from './threads/spawn.js';
+import { hardwareConcurrency, threadsUnavailableReason } from './threads/spawn.js';
 import { WasmCnnError, describeValue } from '../errors.js';
 
 export interface BackendOptions {
@@ -116,7 +116,9 @@ async function createThreadedWasm(pages: number, threads: number, relaxed: boole
   // instance keeps the module's static block)
   const scratchBytes = (exports.gemm_scratch_bytes as () => number)();
   const scratch = Array.from({ length: threads - 1 }, () => linear.alloc(scratchBytes));
-  const pool = await WorkerPool.start({ module, memory, workers: threads - 1, scratch, names: KERNEL_NAMES });
+  // polling for jobs only pays when every thread has a CPU of its own
+  const cpus = await hardwareConcurrency();
+  const pool = await WorkerPool.start({ module, memory, workers: threads - 1, scratch, names: KERNEL_NAMES, spin: cpus === undefined || threads <= cpus });
   const threaded = createThreadedKernels(kernels, pool, linear, threads);
   return new Backend('wasm', linear, threaded, features(relaxed, threads, undefined, relaxedSimdNote), () => pool.dispose());
 }

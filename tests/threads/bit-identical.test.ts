@@ -10,6 +10,7 @@ import { Adam } from '../../src/train/optimizers.js';
 import { Tensor } from '../../src/tensor.js';
 import { convGeom, colSize, convForward, convBackward } from '../../src/ops/conv.js';
 import { randomF32 } from '../helpers/harness.js';
+import { splitRange, type ThreadedKernels } from '../../src/backend/threads/kernels.js';
 
 const COUNTS = [1, 2, 3] as const;
 const backends: Backend[] = [];
@@ -43,9 +44,12 @@ function sameBytes(what: string, got: Uint8Array[]): void {
  * Runs `call` on every backend with fresh copies of `inputs` (pointers in the same order),
  * and compares the `outputs` (indices into the pointer list, with lengths) byte for byte.
  */
-function compare(what: string, inputs: Float32Array[], call: (b: Backend, p: number[]) => unknown, outputs: [number, number][]): unknown[] {
+function compare(what: string, inputs: Float32Array[], call: (b: Backend, p: number[]) => unknown, outputs: [number, number][],
+  splitCalls = 0): unknown[] {
   const results: Uint8Array[][] = outputs.map(() => []);
   const returns: unknown[] = [];
+  const runs = () => backends.slice(1).map((b) => (b.kernels as ThreadedKernels).pool.runs);
+  const before = runs();
   for (const b of backends) {
     const ptrs = inputs.map((a) => {
       const p = b.memory.alloc(a.length * 4);
@@ -60,6 +64,8 @@ function compare(what: string, inputs: Float32Array[], call: (b: Backend, p: num
     }
   }
   results.forEach((r, k) => sameBytes(`${what} (output ${k})`, r));
+  // the calls really were split (sizes above the thresholds of src/backend/threads/kernels.ts)
+  if (splitCalls > 0) expect(runs(), `${what}: split calls on 2 and 3 threads`).toEqual(before.map((r) => r + splitCalls));
   return returns;
 }
 
@@ -70,7 +76,7 @@ describe('gemm_f32', () => {
     // transA, transB, M, N, K: SimpleConvNet's Affine1 (forward, dW, dx), odd edges, skinny
     [0, 0, 100, 100, 4320], [1, 0, 4320, 100, 100], [0, 1, 100, 4320, 100],
     [0, 0, 103, 97, 211], [1, 0, 131, 59, 173], [0, 1, 67, 301, 129], [1, 1, 89, 83, 157],
-    [0, 0, 7, 1001, 300], [0, 1, 251, 3, 997], [1, 1, 3, 517, 400], [0, 0, 1003, 9, 100],
+    [0, 0, 7, 1001, 300], [0, 1, 251, 3, 2997], [1, 1, 3, 517, 1400], [0, 0, 1003, 9, 300],
   ];
   for (const [tA, tB, M, N, K] of shapes) {
     for (const beta of [0, 0.5]) {
@@ -78,7 +84,7 @@ describe('gemm_f32', () => {
         const A = randomF32(M * K, M + N), B = randomF32(K * N, K + 7);
         const C = beta === 0 ? nanFilled(M * N) : randomF32(M * N, 99);
         compare(`gemm ${M}x${N}x${K}`, [A, B, C], (b, [pa, pb, pc]) =>
-          b.kernels.gemm_f32(tA, tB, M, N, K, 1.25, pa, tA ? M : K, pb, tB ? K : N, beta, pc, N), [[2, M * N]]);
+          b.kernels.gemm_f32(tA, tB, M, N, K, 1.25, pa, tA ? M : K, pb, tB ? K : N, beta, pc, N), [[2, M * N]], 1);
       });
     }
   }
@@ -99,13 +105,13 @@ describe('conv (forward, filter / bias / input gradients)', () => {
         (b, [px, pw, pb, pdy, py, pdw, pdb, pdx, col, dcol]) => {
           convForward(b.kernels, g, px, pw, pb, py, col);
           convBackward(b.kernels, g, px, pw, pdy, pdw, pdb, pdx, col, dcol);
-        }, [[4, ny], [5, nw], [6, g.FN], [7, nx]]);
+        }, [[4, ny], [5, nw], [6, g.FN], [7, nx]], xs[0] === 100 ? 4 : 0); // SimpleConvNet's: fwd, filter, bias and data all split
     });
   }
 });
 
 describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
-  const n = 100_003; // odd: a scalar tail in the last share
+  const n = 300_007; // odd: a scalar tail in the last share
   const P = 1501, H = 24, W = 24; // max / avg pooling planes (2x2, stride 2)
   it('activations, mul, axpby, fill, count_nonfinite', () => {
     const x = randomF32(n, 5), y = randomF32(n, 6), dy = randomF32(n, 7);
@@ -113,17 +119,17 @@ describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
     compare('relu', [x, nanFilled(n), dy, nanFilled(n)], (b, [px, py, pdy, pdx]) => {
       b.kernels.relu_fwd_f32(px, py, n);
       b.kernels.relu_bwd_f32(py, pdy, pdx, n);
-    }, [[1, n], [3, n]]);
+    }, [[1, n], [3, n]], 2);
     compare('sigmoid', [x, nanFilled(n), dy, nanFilled(n)], (b, [px, py, pdy, pdx]) => {
       b.kernels.sigmoid_fwd_f32(px, py, n);
       b.kernels.sigmoid_bwd_f32(py, pdy, pdx, n);
-    }, [[1, n], [3, n]]);
+    }, [[1, n], [3, n]], 2);
     compare('mul / axpby / fill', [x, y, nanFilled(n), nanFilled(n)], (b, [px, py, pz, pf]) => {
       b.kernels.mul_f32(px, py, pz, n);
       b.kernels.axpby_f32(px, py, n, 0.75, -1.5);
       b.kernels.fill_f32(pf, n, 3.25);
-    }, [[1, n], [2, n], [3, n]]);
-    const counts = compare('count_nonfinite', [x], (b, [px]) => b.kernels.count_nonfinite_f32(px, n), []);
+    }, [[1, n], [2, n], [3, n]], 3);
+    const counts = compare('count_nonfinite', [x], (b, [px]) => b.kernels.count_nonfinite_f32(px, n), [], 1);
     expect(counts).toEqual([2, 2, 2]);
   });
 
@@ -133,14 +139,14 @@ describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
       b.kernels.sgd_f32(pp, pg, n, 0.01);
       b.kernels.momentum_f32(pp, pg, pv, n, 0.01, 0.9);
       b.kernels.nesterov_f32(pp, pg, pv, n, 0.01, 0.9);
-    }, [[0, n], [2, n]]);
+    }, [[0, n], [2, n]], 3);
     compare('adagrad / rmsprop', [p, g, s1], (b, [pp, pg, ph]) => {
       b.kernels.adagrad_f32(pp, pg, ph, n, 0.01);
       b.kernels.rmsprop_f32(pp, pg, ph, n, 0.01, 0.99);
-    }, [[0, n], [2, n]]);
+    }, [[0, n], [2, n]], 2);
     compare('adam', [p, g, s1, s2], (b, [pp, pg, pm, pv]) => {
       for (let t = 1; t <= 3; t++) b.kernels.adam_f32(pp, pg, pm, pv, n, 0.001 * t, 0.9, 0.999);
-    }, [[0, n], [2, n], [3, n]]);
+    }, [[0, n], [2, n], [3, n]], 3);
   });
 
   it('pooling, bias adds, softmax', () => {
@@ -148,17 +154,82 @@ describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
     compare('max pooling', [x, nanFilled(P * 144), am, dy, nanFilled(P * H * W)], (b, [px, py, pa, pdy, pdx]) => {
       b.kernels.maxpool_fwd_f32(px, P, H, W, 2, 2, 2, 2, 0, 0, py, pa);
       b.kernels.maxpool_bwd_f32(pdy, pa, P, H, W, 2, 2, 2, 2, 0, 0, pdx);
-    }, [[1, P * 144], [2, P * 144], [4, P * H * W]]);
+    }, [[1, P * 144], [2, P * 144], [4, P * H * W]], 2);
     compare('avg pooling', [x, nanFilled(P * 144), dy, nanFilled(P * H * W)], (b, [px, py, pdy, pdx]) => {
       b.kernels.avgpool_fwd_f32(px, P, H, W, 3, 3, 2, 2, 1, 1, py); // 3x3 windows, stride 2, pad 1: 12x12 outputs
       b.kernels.avgpool_bwd_f32(pdy, P, H, W, 3, 3, 2, 2, 1, 1, pdx);
-    }, [[1, P * 144], [3, P * H * W]]);
-    const N = 211, C = 31, HW = 97, bias = randomF32(C, 14), y = randomF32(N * C * HW, 15);
-    compare('bias adds', [y, bias, randomF32(N * 300, 16), randomF32(300, 17)], (b, [py, pb, pr, pbr]) => {
+    }, [[1, P * 144], [3, P * H * W]], 2);
+    const N = 211, C = 31, HW = 97, R = 1003, bias = randomF32(C, 14), y = randomF32(N * C * HW, 15);
+    compare('bias adds', [y, bias, randomF32(R * 300, 16), randomF32(300, 17)], (b, [py, pb, pr, pbr]) => {
       b.kernels.bias_add_channels_f32(py, pb, N, C, HW);
-      b.kernels.bias_add_rows_f32(pr, pbr, N, 300);
-    }, [[0, N * C * HW], [2, N * 300]]);
-    compare('softmax', [randomF32(4001 * 10, 18), nanFilled(4001 * 10)], (b, [px, py]) => b.kernels.softmax_f32(px, py, 4001, 10), [[1, 40010]]);
+      b.kernels.bias_add_rows_f32(pr, pbr, R, 300);
+    }, [[0, N * C * HW], [2, R * 300]], 2);
+    compare('softmax', [randomF32(4001 * 10, 18), nanFilled(4001 * 10)], (b, [px, py]) => b.kernels.softmax_f32(px, py, 4001, 10), [[1, 40010]], 1);
+  });
+});
+
+describe('splitRange', () => {
+  it('cuts at multiples of the alignment, near the weights, with no empty parts', () => {
+    expect(splitRange(100, 2, 5, 1)).toEqual([0, 50, 100]);
+    expect(splitRange(25, 2, 2, 1)).toEqual([0, 12, 25]);
+    expect(splitRange(100, 3, 5, 1)).toEqual([0, 35, 65, 100]);
+    expect(splitRange(100, 2, 5, 1, [0.3, 0.7])).toEqual([0, 30, 100]);
+    expect(splitRange(100, 3, 5, 60)).toEqual([0, 100]); // shares under minPer: unsplit
+    expect(splitRange(100, 3, 5, 40, [0.5, 0.25, 0.25])).toEqual([0, 65, 100]); // 2 parts: worker 1's weight and the caller's (0.5 : 0.25)
+    expect(splitRange(7, 3, 16, 1)).toEqual([0, 7]);
+    for (let n = 1; n < 300; n += 7) {
+      for (const w of [[1, 1, 1], [0.1, 0.2, 0.7], [0.7, 0.2, 0.1]]) {
+        const b = splitRange(n, 3, 5, 1, w);
+        expect(b[0]).toBe(0);
+        expect(b[b.length - 1]).toBe(n);
+        for (let i = 1; i < b.length; i++) {
+          expect(b[i]).toBeGreaterThan(b[i - 1]);
+          if (i < b.length - 1) expect(b[i] % 5).toBe(0);
+        }
+      }
+    }
+  });
+});
+
+describe('skewed shares (the load balancer moves split points)', () => {
+  it('any weights give the same bytes: gemm, conv and a SimpleConvNet step', () => {
+    const [, two, three] = backends as [Backend, Backend, Backend];
+    const skews: [Backend, number[]][] = [[two, [0.2, 0.8]], [two, [0.85, 0.15]], [three, [0.1, 0.6, 0.3]], [three, [0.5, 0.1, 0.4]]];
+    const g = convGeom('test', [50, 2, 13, 11], [9, 2, 3, 3], 1, 1);
+    const ny = g.N * g.FN * g.OH * g.OW, nx = 50 * 2 * 13 * 11;
+    const x = randomF32(nx, 41), w = randomF32(9 * 18, 42), bias = randomF32(9, 43), dy = randomF32(ny, 44);
+    const run = (b: Backend): Uint8Array[] => {
+      const out: Uint8Array[] = [];
+      const put = (a: Float32Array) => { const p = b.memory.alloc(a.length * 4); new Float32Array(b.memory.buffer, p, a.length).set(a); return p; };
+      const A = put(randomF32(203 * 177, 45)), Bm = put(randomF32(177 * 151, 46)), C = put(nanFilled(203 * 151));
+      b.kernels.gemm_f32(0, 0, 203, 151, 177, 1, A, 177, Bm, 151, 0, C, 151);
+      out.push(bytesOf(b, C, 203 * 151));
+      const px = put(x), pw = put(w), pb = put(bias), pdy = put(dy), py = put(nanFilled(ny)), pdw = put(nanFilled(9 * 18)),
+        pdb = put(nanFilled(9)), pdx = put(nanFilled(nx)), col = put(nanFilled(colSize(g))), dcol = put(nanFilled(colSize(g)));
+      convForward(b.kernels, g, px, pw, pb, py, col);
+      convBackward(b.kernels, g, px, pw, pdy, pdw, pdb, pdx, col, dcol);
+      out.push(bytesOf(b, py, ny), bytesOf(b, pdw, 9 * 18), bytesOf(b, pdb, 9), bytesOf(b, pdx, nx));
+      for (const p of [A, Bm, C, px, pw, pb, pdy, py, pdw, pdb, pdx, col, dcol]) b.memory.release(p);
+      const net = new SimpleConvNet({ backend: b, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
+        hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 5 });
+      const opt = new Adam({ backend: b });
+      const xt = Tensor.host(randomF32(100 * 784, 47), [100, 1, 28, 28]);
+      opt.update(net.params, net.gradient(xt, Int32Array.from({ length: 100 }, (_, i) => i % 10)));
+      out.push(net.saveParams());
+      opt.dispose?.();
+      net.dispose();
+      return out;
+    };
+    const ref = run(backends[0]);
+    for (const [b, weights] of skews) {
+      const k = b.kernels as ThreadedKernels;
+      k.fixedWeights = weights;
+      try {
+        run(b).forEach((bytes, i) => sameBytes(`weights ${weights.join('/')}, output ${i}`, [ref[i], bytes]));
+      } finally {
+        k.fixedWeights = null;
+      }
+    }
   });
 });
 

@@ -13,6 +13,9 @@ import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
 import { Adam } from '../../src/train/optimizers.js';
 import { Tensor } from '../../src/tensor.js';
 import { randomF32 } from '../helpers/harness.js';
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 const poolOf = (b: Backend): WorkerPool => (b.kernels as ThreadedKernels).pool;
 
@@ -97,6 +100,26 @@ describe('a worker that fails', () => {
   });
 });
 
+describe('polling', () => {
+  it('threads poll for work when each has a CPU, and never when they outnumber the CPUs', async () => {
+    const cpus = availableParallelism();
+    const fits = await createBackend('wasm', { threads: 2 });
+    try {
+      expect(poolOf(fits).polling).toBe(cpus >= 2);
+    } finally {
+      fits.dispose();
+    }
+    if (cpus > 8) return; // not worth starting that many workers here
+    const over = await createBackend('wasm', { threads: cpus + 1 });
+    try {
+      expect(poolOf(over).polling).toBe(false);
+      expect(gemmOn(over, 3)).toEqual(gemmOn(await createBackend('wasm'), 3));
+    } finally {
+      over.dispose();
+    }
+  });
+});
+
 describe('dispose', () => {
   it('ends every worker; later parallel calls throw', async () => {
     const b = await createBackend('wasm', { threads: 3 });
@@ -108,6 +131,22 @@ describe('dispose', () => {
     expect(pool.liveWorkers()).toBe(0);
     expect(() => gemmOn(b, 2)).toThrow(/disposed/);
     b.dispose(); // twice is harmless
+  });
+});
+
+describe('a process that never calls dispose()', () => {
+  it('still exits when its work is done (the workers do not keep it alive)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `
+      const lib = await import(${JSON.stringify(`${root}build/dist/index.js`)});
+      const b = await lib.createBackend('wasm', { threads: 3 });
+      const a = b.tensor(new Float32Array(200 * 300).fill(1), [200, 300]);
+      const c = b.matmul(a, a, { transB: true });
+      console.log(b.features.threads, c.data[0]);`;
+    const t0 = Date.now();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('3 300');
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });
 

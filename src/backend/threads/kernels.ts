@@ -8,8 +8,9 @@
  *                               element keeps the same vector/scalar code path)
  *   pooling                     planes;  bias_add_channels: images;  bias_add_rows, softmax: rows
  *   gemm_f32                    rows of C at multiples of 5 (the micro-tile height) or columns
- *                               at multiples of 8 (broadcast path) / 2 (dot path), never K,
- *                               so each element keeps its micro-kernel and k-order
+ *                               at multiples of 16 (of both tile widths, 8 broadcast and 2 dot,
+ *                               and of a cache line), never K, so each element keeps its
+ *                               micro-kernel and k-order
  *   conv_fwd_f32, conv_bwd_data images, each thread with its own col scratch
  *   conv_bwd_filter_f32         columns of dW (rows of im2col) at even boundaries: each thread
  *                               sums all images, in order, into its own columns
@@ -17,7 +18,8 @@
  *   count_nonfinite_f32         ranges of n, counts added
  *
  * Calls below a size threshold (~100 us of work) run on the calling thread only: a
- * dispatch costs ~10 us. The calling thread takes the last share. Workers' conv scratch
+ * dispatch costs ~1-50 us. The calling thread takes the last share. Shares are balanced
+ * per kernel from measured thread speeds (Balance), at the alignments above. Workers' conv scratch
  * comes from the backend's memory and is kept (grown only for larger shapes), so steady-state
  * training allocates nothing. Kernels without a rule (im2col/col2im of one image, losses,
  * batch norm, bias gradients of affine layers) run on the calling thread.
@@ -27,39 +29,67 @@ import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
 
 type Args = number[];
-/** Splits a call's arguments into per-thread argument lists (one list: run unsplit). */
-type Splitter = (a: Args, threads: number) => Args[];
+/** A call split into per-thread argument lists, and the work units (rows, images, ...) of each. */
+interface Split { parts: Args[]; units: number[] }
+/**
+ * Splits a call's arguments over at most `threads` threads; `weights` (one per thread, the
+ * calling thread last, summing to 1) says how much of the work each should get. One part:
+ * run unsplit.
+ */
+type Splitter = (a: Args, threads: number, weights: ArrayLike<number>) => Split;
 
-/** Minimum elements per share of a memory-bound kernel (~64 KiB per operand). */
-const MIN_ELEMS = 16384;
-/** Minimum FLOPs per share of a compute-bound kernel. */
-const MIN_FLOPS = 4e5;
+/** Minimum elements per share of a memory-bound kernel (~128 KiB per operand, ~10 us). */
+const MIN_ELEMS = 32768;
+/** ... of the cheapest ones (one stream: fill, count). */
+const MIN_ELEMS_CHEAP = 131072;
+/** Minimum FLOPs per share of a compute-bound kernel (~20 us). */
+const MIN_FLOPS = 1e6;
 
-/** Boundaries [0, b1, ..., n] of at most `threads` parts, each a multiple of `align` (but the last) and >= minPer. */
-export function splitRange(n: number, threads: number, align: number, minPer: number): number[] {
+/**
+ * Boundaries [0, b1, ..., n] of at most `threads` parts of at least `minPer` units, each
+ * boundary a multiple of `align`, placed as near as alignment allows to the cumulative
+ * `weights` (default: equal parts). With p < threads parts, the first p - 1 weights and the
+ * last (the calling thread's) are used.
+ */
+export function splitRange(n: number, threads: number, align: number, minPer: number, weights?: ArrayLike<number>): number[] {
   const parts = Math.max(1, Math.min(threads, Math.floor(n / Math.max(1, minPer)), Math.ceil(n / align)));
   if (parts <= 1) return [0, n];
-  const chunk = Math.ceil(n / parts / align) * align;
+  const w: number[] = [];
+  for (let i = 0; i < parts; i++) w.push(weights ? weights[i === parts - 1 ? threads - 1 : i] : 1);
+  const total = w.reduce((x, y) => x + y, 0);
   const b = [0];
-  for (let s = chunk; s < n; s += chunk) b.push(s);
+  let acc = 0;
+  for (let i = 0; i < parts - 1; i++) {
+    acc += w[i];
+    const cut = Math.round((n * acc) / total / align) * align;
+    b.push(Math.min(n, Math.max(b[b.length - 1], cut)));
+  }
   b.push(n);
-  return b;
+  // drop empty parts (tiny n with skewed weights)
+  return b.filter((x, i) => i === 0 || x > b[i - 1]);
 }
 
-/** Elementwise kernels: pointer argument indices, the index of n. */
-function elementwise(ptrs: readonly number[], nIdx: number): Splitter {
-  return (a, T) => {
-    const n = a[nIdx];
-    const b = splitRange(n, T, 16, MIN_ELEMS);
-    const out: Args[] = [];
-    for (let i = 0; i + 1 < b.length; i++) {
-      const p = a.slice();
-      for (const k of ptrs) p[k] = a[k] + b[i] * 4;
-      p[nIdx] = b[i + 1] - b[i];
-      out.push(p);
-    }
-    return out;
-  };
+/** A Split from boundaries: `make(from, to)` gives the arguments of the part [from, to). */
+function byBounds(b: number[], make: (from: number, to: number) => Args): Split {
+  const parts: Args[] = [];
+  const units: number[] = [];
+  for (let i = 0; i + 1 < b.length; i++) {
+    parts.push(make(b[i], b[i + 1]));
+    units.push(b[i + 1] - b[i]);
+  }
+  return { parts, units };
+}
+
+const unsplit = (a: Args): Split => ({ parts: [a], units: [1] });
+
+/** Elementwise kernels: pointer argument indices, the index of n; `minPer`: elements worth a share. */
+function elementwise(ptrs: readonly number[], nIdx: number, minPer = MIN_ELEMS): Splitter {
+  return (a, T, w) => byBounds(splitRange(a[nIdx], T, 16, minPer, w), (from, to) => {
+    const p = a.slice();
+    for (const k of ptrs) p[k] = a[k] + from * 4;
+    p[nIdx] = to - from;
+    return p;
+  });
 }
 
 /**
@@ -67,18 +97,12 @@ function elementwise(ptrs: readonly number[], nIdx: number): Splitter {
  * count, `ptrs` pairs a pointer index with the bytes per block, `per` the elements per block.
  */
 function blocks(count: number, ptrs: readonly (readonly [number, (a: Args) => number])[], per: (a: Args) => number, minWork = MIN_ELEMS): Splitter {
-  return (a, T) => {
-    const n = a[count];
-    const b = splitRange(n, T, 1, Math.ceil(minWork / Math.max(1, per(a))));
-    const out: Args[] = [];
-    for (let i = 0; i + 1 < b.length; i++) {
-      const p = a.slice();
-      for (const [k, bytes] of ptrs) p[k] = a[k] + b[i] * bytes(a);
-      p[count] = b[i + 1] - b[i];
-      out.push(p);
-    }
-    return out;
-  };
+  return (a, T, w) => byBounds(splitRange(a[count], T, 1, Math.ceil(minWork / Math.max(1, per(a))), w), (from, to) => {
+    const p = a.slice();
+    for (const [k, bytes] of ptrs) p[k] = a[k] + from * bytes(a);
+    p[count] = to - from;
+    return p;
+  });
 }
 
 const outDim = (size: number, k: number, stride: number, pad: number) => {
@@ -93,98 +117,79 @@ const planeOut = (hIdx: number) => (a: Args) =>
 
 const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   // (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-  gemm_f32: (a, T) => {
+  gemm_f32: (a, T, w) => {
     const [tA, tB, M, N, K] = a;
-    const flops = 2 * M * N * K;
-    if (flops < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return [a];
-    const dot = tA === 0 && tB !== 0;
-    const alignN = dot ? 2 : 8;
-    const byRows = M / 5 >= N / alignN;
-    const out: Args[] = [];
-    if (byRows) {
-      const b = splitRange(M, T, 5, Math.ceil(MIN_FLOPS / (2 * N * K)));
-      for (let i = 0; i + 1 < b.length; i++) {
+    if (2 * M * N * K < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return unsplit(a);
+    // column shares start at multiples of 16 columns: a multiple of both micro-tile widths
+    // (8 broadcast, 2 dot), and of a 64-byte cache line, so shares do not write the same lines
+    const alignN = 16;
+    if (M / 5 >= N / alignN) {
+      return byBounds(splitRange(M, T, 5, Math.ceil(MIN_FLOPS / (2 * N * K)), w), (from, to) => {
         const p = a.slice();
-        p[2] = b[i + 1] - b[i];
-        p[6] = a[6] + (tA ? b[i] * 4 : b[i] * a[7] * 4);
-        p[11] = a[11] + b[i] * a[12] * 4;
-        out.push(p);
-      }
-    } else {
-      const b = splitRange(N, T, alignN, Math.ceil(MIN_FLOPS / (2 * M * K)));
-      for (let i = 0; i + 1 < b.length; i++) {
-        const p = a.slice();
-        p[3] = b[i + 1] - b[i];
-        p[8] = a[8] + (tB ? b[i] * a[9] * 4 : b[i] * 4);
-        p[11] = a[11] + b[i] * 4;
-        out.push(p);
-      }
+        p[2] = to - from;
+        p[6] = a[6] + (tA ? from * 4 : from * a[7] * 4);
+        p[11] = a[11] + from * a[12] * 4;
+        return p;
+      });
     }
-    return out;
+    return byBounds(splitRange(N, T, alignN, Math.ceil(MIN_FLOPS / (2 * M * K)), w), (from, to) => {
+      const p = a.slice();
+      p[3] = to - from;
+      p[8] = a[8] + (tB ? from * a[9] * 4 : from * 4);
+      p[11] = a[11] + from * 4;
+      return p;
+    });
   },
 
   // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, y, col)
-  conv_fwd_f32: (a, T) => {
+  conv_fwd_f32: (a, T, w) => {
     const [, N, C, H, W, , FN, KH, KW, sH, sW, pH, pW] = a;
     const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
-    const CKK = C * KH * KW;
-    const b = splitRange(N, T, 1, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * CKK)));
-    const out: Args[] = [];
-    for (let i = 0; i + 1 < b.length; i++) {
+    const perImage = Math.max(1, 2 * FN * OHW * C * KH * KW);
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
       const p = a.slice();
-      p[0] = a[0] + b[i] * C * H * W * 4;
-      p[1] = b[i + 1] - b[i];
-      p[15] = a[15] + b[i] * FN * OHW * 4;
-      out.push(p);
-    }
-    return out;
+      p[0] = a[0] + from * C * H * W * 4;
+      p[1] = to - from;
+      p[15] = a[15] + from * FN * OHW * 4;
+      return p;
+    });
   },
 
   // (dy, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, dx, dcol)
-  conv_bwd_data_f32: (a, T) => {
+  conv_bwd_data_f32: (a, T, w) => {
     const [, N, C, H, W, , FN, KH, KW, sH, sW, pH, pW] = a;
     const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
-    const CKK = C * KH * KW;
-    const b = splitRange(N, T, 1, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * CKK)));
-    const out: Args[] = [];
-    for (let i = 0; i + 1 < b.length; i++) {
+    const perImage = Math.max(1, 2 * FN * OHW * C * KH * KW);
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
       const p = a.slice();
-      p[0] = a[0] + b[i] * FN * OHW * 4;
-      p[1] = b[i + 1] - b[i];
-      p[13] = a[13] + b[i] * C * H * W * 4;
-      out.push(p);
-    }
-    return out;
+      p[0] = a[0] + from * FN * OHW * 4;
+      p[1] = to - from;
+      p[13] = a[13] + from * C * H * W * 4;
+      return p;
+    });
   },
 
   // (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, dw, col)
-  conv_bwd_filter_f32: (a, T) => {
+  conv_bwd_filter_f32: (a, T, w) => {
     const [, , N, , H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1] = a;
     const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
-    const perCol = Math.max(1, 2 * FN * OHW * N);
-    const rows = r1 - r0;
-    if (rows <= 0) return [a];
     // column shares start at even columns of the whole dW (the dot path's column pairs)
-    const b = splitRange(rows, T, 2, Math.ceil(MIN_FLOPS / perCol));
-    if (r0 % 2 !== 0) return [a];
-    const out: Args[] = [];
-    for (let i = 0; i + 1 < b.length; i++) {
+    if (r1 <= r0 || r0 % 2 !== 0) return unsplit(a);
+    return byBounds(splitRange(r1 - r0, T, 2, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * N)), w), (from, to) => {
       const p = a.slice();
-      p[13] = r0 + b[i];
-      p[14] = r0 + b[i + 1];
-      out.push(p);
-    }
-    return out;
+      p[13] = r0 + from;
+      p[14] = r0 + to;
+      return p;
+    });
   },
 
   // (dy, N, C, HW, c0, c1, db)
-  conv_bwd_bias_f32: (a, T) => {
+  conv_bwd_bias_f32: (a, T, w) => {
     const [, N, , HW, c0, c1] = a;
-    const b = splitRange(c1 - c0, T, 1, Math.ceil(MIN_ELEMS / Math.max(1, N * HW)));
-    return b.slice(0, -1).map((s, i) => {
+    return byBounds(splitRange(c1 - c0, T, 1, Math.ceil(MIN_ELEMS / Math.max(1, N * HW)), w), (from, to) => {
       const p = a.slice();
-      p[4] = c0 + s;
-      p[5] = c0 + b[i + 1];
+      p[4] = c0 + from;
+      p[5] = c0 + to;
       return p;
     });
   },
@@ -207,8 +212,8 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   sigmoid_bwd_f32: elementwise([0, 1, 2], 3),
   mul_f32: elementwise([0, 1, 2], 3),
   axpby_f32: elementwise([0, 1], 2),
-  fill_f32: elementwise([0], 1),
-  count_nonfinite_f32: elementwise([0], 1),
+  fill_f32: elementwise([0], 1, MIN_ELEMS_CHEAP),
+  count_nonfinite_f32: elementwise([0], 1, MIN_ELEMS_CHEAP),
   sgd_f32: elementwise([0, 1], 2),
   momentum_f32: elementwise([0, 1, 2], 3),
   nesterov_f32: elementwise([0, 1, 2], 3),
@@ -232,10 +237,51 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
 /** Kernels whose split results are added (the others return nothing). */
 const SUMMED = new Set<string>(['count_nonfinite_f32']);
 
-/** The kernel set a threaded Wasm backend exposes; `pool` is there for tests and diagnostics. */
+/**
+ * Per-kernel load balance: how much of a split call each thread gets. The threads do not run
+ * equally fast (cache affinity: data the other thread wrote last; cores of a VM), so after
+ * each split call that took long enough to time, the share of each thread moves towards its
+ * measured rate (units per ms). Any split gives the same results (see the file comment), so
+ * this changes timing only.
+ */
+export class Balance {
+  readonly weights: Float64Array;
+  constructor(readonly threads: number) {
+    this.weights = new Float64Array(threads).fill(1 / threads);
+  }
+  current(): ArrayLike<number> {
+    return this.weights;
+  }
+  /** units[i], ms[i]: work and time of part i (parts 0..k-2: workers 0..k-2; part k-1: the calling thread). */
+  update(units: readonly number[], ms: readonly number[]): void {
+    const k = units.length;
+    if (k !== this.threads) return; // only full splits say something about every thread
+    let total = 0;
+    const rate: number[] = [];
+    for (let i = 0; i < k; i++) {
+      if (!(ms[i] >= 0.05) || units[i] <= 0) return; // too short to time
+      rate.push(units[i] / ms[i]);
+      total += rate[i];
+    }
+    const w = this.weights;
+    let sum = 0;
+    for (let i = 0; i < k; i++) {
+      const target = rate[i] / total;
+      w[i] = Math.min(2 / k, Math.max(0.5 / k, 0.75 * w[i] + 0.25 * target));
+      sum += w[i];
+    }
+    for (let i = 0; i < k; i++) w[i] /= sum;
+  }
+}
+
+/** The kernel set a threaded Wasm backend exposes; `pool` and `balance` are there for tests and diagnostics. */
 export interface ThreadedKernels extends Kernels {
   readonly pool: WorkerPool;
   readonly threads: number;
+  /** Test hook: split every call by these weights (one per thread, the calling thread last) instead of the measured balance. */
+  fixedWeights: number[] | null;
+  /** The load balance of each split kernel by name (GEMMs: by name, transposes and shape). */
+  readonly balance: ReadonlyMap<string, Balance>;
 }
 
 /**
@@ -243,7 +289,8 @@ export interface ThreadedKernels extends Kernels {
  * directly. `memory` provides the workers' conv scratch.
  */
 export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: LinearMemory, threads: number): ThreadedKernels {
-  const table: Record<string, unknown> = { pool, threads };
+  const balance = new Map<string, Balance>();
+  const table: Record<string, unknown> & { fixedWeights: number[] | null } = { pool, threads, balance, fixedWeights: null };
   // per-worker scratch blocks (col / dcol of the conv kernels), grown on demand, then reused
   const blocks: { ptr: number; bytes: number }[] = [];
   const workerScratch = (w: number, bytes: number): number => {
@@ -256,6 +303,7 @@ export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: L
     return s.ptr;
   };
   const names = pool.names;
+  const now = () => performance.now();
   for (const name of KERNEL_NAMES) {
     const fn = base[name] as (...a: number[]) => unknown;
     const split = SPLITTERS[name];
@@ -266,8 +314,13 @@ export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: L
     }
     const summed = SUMMED.has(name);
     const sc = SCRATCH[name];
+    // GEMMs of different shapes (a layer's forward, dW, dx) balance separately
+    const key = name === 'gemm_f32' ? (a: Args) => `gemm_f32 ${a[0]}${a[1]} ${a[2]}x${a[3]}x${a[4]}` : () => name;
     table[name] = (...a: number[]): unknown => {
-      const parts = split(a, threads);
+      const k = key(a);
+      let bal = balance.get(k);
+      if (!bal) balance.set(k, (bal = new Balance(threads)));
+      const { parts, units } = split(a, threads, table.fixedWeights ?? bal.current());
       if (parts.length <= 1) return fn(...a);
       // workers take shares 0..k-2, each with its own scratch; the calling thread the last,
       // with the scratch the caller passed
@@ -275,7 +328,16 @@ export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: L
       const jobs = parts.slice(0, last);
       if (sc) jobs.forEach((p, w) => { p[sc.arg] = workerScratch(w, sc.bytes(p)); });
       const mine = parts[last];
-      const results = pool.run(index, jobs, () => fn(...mine));
+      let ownMs = 0;
+      const results = pool.run(index, jobs, () => {
+        const t0 = now();
+        const r = fn(...mine);
+        ownMs = now() - t0;
+        return r;
+      });
+      const ms = pool.lastExecMs.slice(0, last);
+      ms.push(ownMs);
+      bal.update(units, ms);
       if (!summed) return undefined;
       let sum = 0;
       for (const r of results) sum += r;

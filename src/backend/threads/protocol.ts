@@ -4,14 +4,17 @@
  *
  * One SharedArrayBuffer (separate from the Wasm memory, so memory growth never moves it):
  *
- *   ctl  Int32Array   (workers, SLOT_INTS)   per worker: SEQ, DONE, STATUS, FN, ARGC, STARTED, MSG_LEN, DEAD
+ *   ctl  Int32Array   (workers, SLOT_INTS)   per worker: SEQ, FN, ARGC (caller) | DONE, STATUS, STARTED,
+ *                                            MSG_LEN, DEAD (worker), POLL (caller, rarely)
  *   args Float64Array (workers, MAX_ARGS)    the kernel arguments of the worker's current job
  *   res  Float64Array (workers)              the kernel's return value (count_nonfinite_f32)
+ *   exec Float64Array (workers)              how long the kernel ran, ms (for load balancing)
  *   msg  Uint16Array  (workers, MSG_CHARS)   the error text when a job threw (UTF-16 code units)
  *
  * A job: the caller writes FN, ARGC and args, then stores SEQ = previous + 1 and notifies
- * SEQ. The worker, polling SEQ or blocked in Atomics.wait(SEQ), stores STARTED = seq, runs the kernel in a
- * try/catch, writes STATUS (0 ok, 1 error + msg) and stores DONE = seq, then notifies DONE.
+ * SEQ. The worker, polling SEQ or blocked in Atomics.wait(SEQ), stores STARTED = seq, runs
+ * the kernel in a try/catch, writes STATUS (0 ok, 1 error + msg) and stores DONE = seq, then
+ * notifies DONE.
  * SEQ = -1 tells the worker to leave its loop. DEAD is set by a Node worker that exits.
  */
 /** Ints per worker slot: 128 bytes, SEQ (written by the caller) and DONE (by the worker) on separate cache lines. */
@@ -24,11 +27,15 @@ export const STATUS = 17;
 export const STARTED = 18;
 export const MSG_LEN = 19;
 export const DEAD = 20;
+/** Written by the caller: 1 = poll for the next job before sleeping, 0 = sleep at once (pool.ts: checkContention). */
+export const POLL = 21;
 /**
  * How long a worker polls for its next job before it sleeps in Atomics.wait, and how long
  * the caller polls for DONE. Waking a sleeping thread costs 25-50 us here, polling ~1 us;
  * the parallel calls of a training step come within ~0.3 ms of each other, so after the
- * first call of a step the workers are usually still polling.
+ * first call of a step the workers are usually still polling. Neither polls when there are
+ * more threads than CPUs, nor for a while after workers were seen not to get a CPU in time
+ * (another process is busy): a polling thread would take the CPU from the one it waits for.
  */
 export const WORKER_SPIN_MS = 0.5;
 export const CALLER_SPIN_MS = 0.25;
@@ -39,6 +46,7 @@ export interface ControlLayout {
   ctlOffset: number;
   argsOffset: number;
   resOffset: number;
+  execOffset: number;
   msgOffset: number;
   bytes: number;
 }
@@ -49,9 +57,10 @@ export function controlLayout(workers: number): ControlLayout {
   const ctlOffset = 0;
   const argsOffset = align8(ctlOffset + workers * SLOT_INTS * 4);
   const resOffset = argsOffset + workers * MAX_ARGS * 8;
-  const msgOffset = resOffset + workers * 8;
+  const execOffset = resOffset + workers * 8;
+  const msgOffset = execOffset + workers * 8;
   const bytes = align8(msgOffset + workers * MSG_CHARS * 2);
-  return { ctlOffset, argsOffset, resOffset, msgOffset, bytes };
+  return { ctlOffset, argsOffset, resOffset, execOffset, msgOffset, bytes };
 }
 
 /** What the caller posts to a new worker (all structured-cloneable; the SABs are shared). */
@@ -67,6 +76,8 @@ export interface WorkerInit {
   scratch: number;
   /** Kernel names; FN indexes this list. */
   names: readonly string[];
+  /** How long to poll for the next job before sleeping, ms (0 when threads outnumber the CPUs). */
+  spinMs: number;
 }
 
 /**
@@ -79,10 +90,9 @@ export interface WorkerInit {
 export const WORKER_SOURCE = `'use strict';
 (function () {
   var SLOT = ${SLOT_INTS}, SEQ = ${SEQ}, DONE = ${DONE}, STATUS = ${STATUS}, FN = ${FN}, ARGC = ${ARGC},
-    STARTED = ${STARTED}, MSG_LEN = ${MSG_LEN}, DEAD = ${DEAD}, MAX_ARGS = ${MAX_ARGS}, MSG_CHARS = ${MSG_CHARS},
-    SPIN_MS = ${WORKER_SPIN_MS};
-  var wt = typeof require === 'function' ? require('node:worker_threads') : null;
-  var port = wt ? wt.parentPort : self;
+    STARTED = ${STARTED}, MSG_LEN = ${MSG_LEN}, DEAD = ${DEAD}, POLL = ${POLL}, MAX_ARGS = ${MAX_ARGS},
+    MSG_CHARS = ${MSG_CHARS};
+  var wt = null, port = null;
   function post(m) { port.postMessage(m); }
   function text(e) {
     var s = e && e.stack ? String(e.stack) : String(e);
@@ -94,8 +104,9 @@ export const WORKER_SOURCE = `'use strict';
     var ctl = new Int32Array(init.control, L.ctlOffset, n * SLOT);
     var args = new Float64Array(init.control, L.argsOffset, n * MAX_ARGS);
     var res = new Float64Array(init.control, L.resOffset, n);
+    var exec = new Float64Array(init.control, L.execOffset, n);
     var msg = new Uint16Array(init.control, L.msgOffset, n * MSG_CHARS);
-    var b = w * SLOT, a0 = w * MAX_ARGS, m0 = w * MSG_CHARS;
+    var b = w * SLOT, a0 = w * MAX_ARGS, m0 = w * MSG_CHARS, SPIN_MS = init.spinMs;
     if (wt) process.on('exit', function () { Atomics.store(ctl, b + DEAD, 1); Atomics.notify(ctl, b + DONE); });
     var fns;
     try {
@@ -112,7 +123,7 @@ export const WORKER_SOURCE = `'use strict';
     post({ type: 'ready' });
     var call = [];
     for (;;) {
-      if (Atomics.load(ctl, b + SEQ) === seq) {
+      if (SPIN_MS > 0 && Atomics.load(ctl, b + POLL) !== 0 && Atomics.load(ctl, b + SEQ) === seq) {
         var t0 = performance.now();
         while (Atomics.load(ctl, b + SEQ) === seq && performance.now() - t0 < SPIN_MS) {}
       }
@@ -129,7 +140,9 @@ export const WORKER_SOURCE = `'use strict';
         var argc = ctl[b + ARGC];
         call.length = argc;
         for (var i = 0; i < argc; i++) call[i] = args[a0 + i];
+        var t1 = performance.now();
         var r = fn.apply(null, call);
+        exec[w] = performance.now() - t1;
         res[w] = typeof r === 'number' ? r : 0;
       } catch (e) {
         status = 1;
@@ -143,7 +156,16 @@ export const WORKER_SOURCE = `'use strict';
       Atomics.notify(ctl, b + DONE);
     }
   }
-  if (wt) port.once('message', start);
-  else self.onmessage = function (e) { self.onmessage = null; start(e.data); };
+  // Node runs this as CommonJS or, when the process was started with --input-type=module, as an
+  // ES module (no require): import() works in both. Browsers: a classic Web Worker.
+  var isNode = typeof process === 'object' && process !== null && !!(process.versions && process.versions.node)
+    && typeof self === 'undefined';
+  if (isNode) {
+    (typeof require === 'function' ? Promise.resolve(require('node:worker_threads')) : import('node:worker_threads'))
+      .then(function (m) { wt = m; port = m.parentPort; port.once('message', start); });
+  } else {
+    port = self;
+    self.onmessage = function (e) { self.onmessage = null; start(e.data); };
+  }
 })();
 `;

@@ -62,6 +62,25 @@ export function threadsUnavailableReason(): string | null {
   return null;
 }
 
+/** Logical CPUs available to this process, or undefined when the platform does not say. */
+export async function hardwareConcurrency(): Promise<number | undefined> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (typeof nav?.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  if (!isNode()) return undefined;
+  try {
+    const proc = process as unknown as { getBuiltinModule?: (id: string) => unknown };
+    type Os = { availableParallelism?: () => number; cpus: () => unknown[] };
+    let os = proc.getBuiltinModule?.('node:os') as Os | undefined;
+    if (!os) {
+      const id = 'node:os';
+      os = (await import(/* @vite-ignore */ id)) as Os;
+    }
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return undefined;
+  }
+}
+
 let nodeWorkerCtor: NodeWorkerCtor | undefined;
 
 async function loadNodeWorker(): Promise<NodeWorkerCtor> {
@@ -81,13 +100,19 @@ export async function spawnWorker(name: string): Promise<WorkerHandle> {
   if (isNode()) {
     const Worker = await loadNodeWorker();
     const w = new Worker(WORKER_SOURCE, { eval: true, name });
-    w.unref(); // a forgotten dispose() must not keep the process alive
+    // A forgotten dispose() must not keep the process alive: unref the worker, and again after
+    // every listener (a 'message' listener refs the worker's port again).
+    const on = (ev: string, cb: (...a: never[]) => void) => {
+      w.on(ev, cb);
+      w.unref();
+    };
+    w.unref();
     return {
       postMessage: (m) => w.postMessage(m),
       terminate: async () => { await w.terminate(); },
-      onMessage: (cb) => w.on('message', cb as (...a: never[]) => void),
-      onError: (cb) => w.on('error', cb as (...a: never[]) => void),
-      onExit: (cb) => w.on('exit', cb as (...a: never[]) => void),
+      onMessage: (cb) => on('message', cb as (...a: never[]) => void),
+      onError: (cb) => on('error', cb as (...a: never[]) => void),
+      onExit: (cb) => on('exit', cb as (...a: never[]) => void),
     };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
