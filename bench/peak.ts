@@ -3,7 +3,7 @@
  * into build/peak.wasm by scripts/build-wasm.mjs): 12 independent f32x4 mul+add chains,
  * no memory traffic. Every GEMM figure of the Wasm backend is shown as a percentage of it.
  *
- * The relaxed-SIMD twin (f32x4.relaxed_madd, build/peak.relaxed.wasm) runs in-process when
+ * The same source built with relaxed SIMD (f32x4.relaxed_madd, build/peak.relaxed.wasm) runs in-process when
  * the engine validates it, else in a child `node --experimental-wasm-relaxed-simd` (Node 20
  * keeps relaxed SIMD behind that flag); it is reported beside the plain peak.
  */
@@ -39,7 +39,7 @@ export interface PeakRun {
 export function runPeak(budget: Budget, quick: boolean, log: (s: string) => void): PeakRun {
   const iters = itersFor(quick ? 1 : 4);
   const work = iters * PEAK_FLOP_PER_ITER;
-  const simdFn = instantiate(peakBytes, 'peak_f32x4_muladd');
+  const simdFn = instantiate(peakBytes, 'peak_f32x4');
   let checksum = 0;
   const b: Budget = quick ? budget : { ...budget, trials: 15, minTrials: 15, warmupMs: 300 };
   const time = () => measure(() => { checksum += simdFn(iters, 0.999, 0.001); }, b);
@@ -59,7 +59,7 @@ export function runPeak(budget: Budget, quick: boolean, log: (s: string) => void
   const relaxedName = 'Wasm relaxed-SIMD peak (f32x4.relaxed_madd, 12 acc)';
   const relaxedSpec = { ...spec, name: relaxedName };
   if (WebAssembly.validate(relaxedBytes)) {
-    const fn = instantiate(relaxedBytes, 'peak_f32x4_relaxed_madd');
+    const fn = instantiate(relaxedBytes, 'peak_f32x4');
     result.relaxedSimd = figure(relaxedSpec, measure(() => { checksum += fn(iters, 0.999, 0.001); }, b));
     result.relaxedNote = 'relaxed SIMD accepted by this engine; measured in-process';
     log(`peak: Wasm relaxed_madd ${result.relaxedSimd.value.toFixed(1)} GFLOP/s`);
@@ -81,7 +81,7 @@ function relaxedInChild(flag: string, iters: number, b: Budget): Timing {
   const code = `
 const bytes = Buffer.from(${JSON.stringify(Buffer.from(relaxedBytes).toString('base64'))}, 'base64');
 if (!WebAssembly.validate(bytes)) { console.log(JSON.stringify({ error: 'relaxed SIMD module does not validate even with the flag' })); process.exit(0); }
-const fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports.peak_f32x4_relaxed_madd;
+const fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports.peak_f32x4;
 const b = ${JSON.stringify(b)};
 let warmup = 0, last = 0, sum = 0;
 const w0 = performance.now();

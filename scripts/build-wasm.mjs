@@ -23,7 +23,7 @@ for (const [target, options] of Object.entries(config.targets)) {
 // Compiled from bench/assembly/ so the kernels' asconfig.json does not apply to them.
 const peaks = [
   { entry: 'peak.ts', outFile: 'build/peak.wasm', enable: 'simd' },
-  { entry: 'peak-relaxed.ts', outFile: 'build/peak.relaxed.wasm', enable: 'simd,relaxed-simd' },
+  { entry: 'peak.ts', outFile: 'build/peak.relaxed.wasm', enable: 'simd,relaxed-simd' },
 ];
 for (const { entry, outFile, enable } of peaks) {
   const tmp = join(root, `${outFile}.${process.pid}.tmp`);
