@@ -3,6 +3,7 @@
 // kernel offset, and rows [r0, r1) of one image's im2col matrix (Caffe layout, see im2col.ts).
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
+import { outSize } from '../../ops/geometry.js';
 
 /** Smallest o >= 0 with o*stride - pad + k >= 0, at most outN. */
 export function firstInside(pad: number, k: number, stride: number, outN: number): number {
@@ -22,8 +23,8 @@ export function endInside(size: number, pad: number, k: number, stride: number, 
 /** x: (C, H, W) -> col: (r1 - r0, OH*OW), rows r0..r1-1 (row r = (c*KH + kh)*KW + kw) of the im2col matrix. */
 export function im2colRows(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, col: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (C <= 0 || OH <= 0 || OW <= 0 || r1 <= r0) return;
   const f = heap.f32;
   const HW = H * W;

@@ -7,6 +7,7 @@
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
 import { firstInside, endInside, im2colRows } from './im2col-rows.js';
+import { outSize } from '../../ops/geometry.js';
 
 /** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
 export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
@@ -17,8 +18,8 @@ export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, 
 /** col: (C*KH*KW, OH*OW) -> x: (C, H, W), overwritten with the sum of all overlapping patches. */
 export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (C <= 0 || H <= 0 || W <= 0) return;
   const f = heap.f32;
   const HW = H * W;

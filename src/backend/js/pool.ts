@@ -7,14 +7,15 @@
 // kernel computes them, so both backends give bit-identical results.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
+import { outSize } from '../../ops/geometry.js';
 
 const fround = Math.fround;
 
 /** x: (P, H, W) -> y: (P, OH, OW), argmax (i32): (P, OH, OW) index h*W+w within the plane. */
 export function maxpool_fwd_f32(heap: Heap, x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, y: Ptr, argmax: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (P <= 0 || OH <= 0 || OW <= 0) return;
   const f = heap.f32;
   const ia = heap.i32;
@@ -83,8 +84,8 @@ function maxpool2x2s2(f: Float32Array, ia: Int32Array, xi: number, P: number, H:
 /** dy: (P, OH, OW), argmax (i32): (P, OH, OW) -> dx: (P, H, W) overwritten: zeros, then dx[argmax] += dy (argmax -1: skipped). */
 export function maxpool_bwd_f32(heap: Heap, dy: Ptr, argmax: Ptr, P: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, dx: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (P <= 0 || H <= 0 || W <= 0) return;
   const f = heap.f32;
   const ia = heap.i32;
@@ -109,8 +110,8 @@ export function maxpool_bwd_f32(heap: Heap, dy: Ptr, argmax: Ptr, P: number, H: 
 /** x: (P, H, W) -> y: (P, OH, OW) = window sums / (KH*KW); padding counts as zeros. */
 export function avgpool_fwd_f32(heap: Heap, x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, y: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (P <= 0 || OH <= 0 || OW <= 0) return;
   const f = heap.f32;
   const HW = H * W;
@@ -140,8 +141,8 @@ export function avgpool_fwd_f32(heap: Heap, x: Ptr, P: number, H: number, W: num
 /** dy: (P, OH, OW) -> dx: (P, H, W) overwritten: every window element gets dy / (KH*KW), summed over windows. */
 export function avgpool_bwd_f32(heap: Heap, dy: Ptr, P: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, dx: Ptr): void {
-  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  const OH = outSize(H, KH, strideH, padH);
+  const OW = outSize(W, KW, strideW, padW);
   if (P <= 0 || H <= 0 || W <= 0) return;
   const f = heap.f32;
   const HW = H * W;
