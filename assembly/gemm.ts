@@ -2,9 +2,9 @@
 //
 // Plain f32x4 mul + add (no relaxed SIMD), register-blocked for x64: V8 gives Wasm 15 XMM
 // registers and every mul needs a temporary, so a tile holds at most ~11 accumulators
-// without spilling; both micro-kernels keep 10.
+// without spilling; the main micro-kernels keep 9 or 10.
 //
-//  * broadcast path (NN, TN, TT): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
+//  * broadcast path (NN, TN, TT, NT with a short k): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
 //    accumulators; per k it loads one 8-wide k-row of the op(B) panel and broadcasts the 5
 //    op(A) values of that k. Both panels are read as k-rows: base pointer + byte stride per k.
 //    - op(A): blocks of MC x KC are packed into PACK_A, panels of MR rows, k-major
@@ -14,16 +14,36 @@
 //    - op(B) not transposed: read in place with stride ldb, unless the stride is a multiple
 //      of 1 KiB (it would alias a few L1 sets) — then packed like a transposed B.
 //      Transposed B: each 8-column panel is packed (transposed) into PACK_B (`pack_b_cols`).
+//    - A block has MC rows at a full k-block and more when k is short (the block always
+//      fills PACK_A), so a small-K product packs each op(B) panel once, not once per MC rows.
 //    - Edges (fewer than MR rows or NR columns) are packed with zero padding; a kernel
 //      computes the padded tile into TILE and `merge_tile` writes the valid part, so nothing
 //      outside A, B or C is ever read or written. One or two leftover rows run a row at a
-//      time (`micro_1x8_simd`), a leftover of <= 4 columns runs `micro_5x4_simd`, so small
-//      M (batch-1 inference) and narrow N do not pay for a mostly-zero 5x8 tile.
+//      time (`micro_1x8_simd`), a leftover of <= 4 columns runs `micro_5x4_simd` (which
+//      stores its valid part itself), so small M (batch-1 inference) and narrow N do not pay
+//      for a mostly-zero 5x8 tile.
 //
-//  * dot path (NT: A not transposed, B transposed): op(A) rows and op(B) columns are both
-//    contiguous runs of k, so nothing is packed: `dot_5x2_simd` keeps 5x2 dot products as 10
-//    f32x4 accumulators over k (4 k per step), reduces them horizontally at the end and
-//    writes C. K tails use v128.load32_zero (one k per step), so no row is read past its end.
+//  * narrow path (8 < N <= 12, any transposes, e.g. the 10 classes of a last affine layer):
+//    a 5x8 tile plus a 5x4 edge would leave a third of the lanes and most of the time to
+//    the edge, so `micro_3x12_simd` keeps a 3x12 tile (9 accumulators, 3 f32x4 of op(B) per
+//    k) over the whole width. op(A) is read in place through a row and a k stride (no A
+//    packing); op(B) is packed per k-block as (kc, 12), zero padded; the last 8 + (1..4)
+//    columns are stored lane-exactly (`store_cols`).
+//
+//  * dot path (NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A) rows and op(B)
+//    columns are both contiguous runs of k, so nothing is packed: `dot_5x2_simd` keeps 5x2
+//    dot products as 10 f32x4 accumulators over k (4 k per step), reduces them horizontally
+//    at the end and writes C. K tails use v128.load32_zero (one k per step), so no row is
+//    read past its end. With a short k (e.g. K = 10 in the backward pass of a 10-class
+//    layer) the horizontal sums would dominate, and the broadcast or narrow path is faster.
+//
+// Summation order: on the broadcast and narrow paths each element of C is one accumulator
+// lane summed over k in order (in k-blocks of KC), except on the one or two rows left after
+// the last full 5-row tile, which `micro_1x8_simd` sums with even and odd k apart on both
+// paths; the dot path adds 4 interleaved partial sums. Which order an element gets depends
+// only on the transposes, K and whether its row is such a leftover row, not on N or on the
+// rows it shares a block with, so a call split into row shares at multiples of MR or into
+// column shares (src/backend/threads/kernels.ts) gives bit-identical results.
 //
 // beta == 0 never reads C (NaN in C does not leak). alpha == 0 or K == 0 only scales C.
 // The order of the k-summation differs from the plain-JS twin (k-blocks of KC; 4 interleaved
@@ -47,6 +67,8 @@ const KC: i32 = 256; // k-block of the broadcast path
 const MC: i32 = 40;  // rows of op(A) per packed block (8 panels): 40 * 256 * 4 = 40 KiB
 // (MC = 120 measured a few % faster at 512^3, but all static data must fit the 1 initial
 // page that asconfig.json declares; see the note at PACK_A.)
+const NRN: i32 = 12; // columns of the narrow path's tile (3 x f32x4); its tile has 3 rows
+const DOT_MIN_K: i32 = 32; // NT with a shorter k: the broadcast (or narrow) path, see the header
 const KCD: i32 = 512; // k-block of the dot path: 5 A rows + 2 B rows = 14 KiB, in L1
 const NCD_BYTES: i32 = 192 * 1024; // op(B) columns per dot block: nc * kc * 4 <= this (L2)
 
@@ -90,7 +112,8 @@ export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  if (transA == 0 && transB != 0) gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (transA == 0 && transB != 0 && K >= DOT_MIN_K) gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (N > NR && N <= NRN) gemm_narrow(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else gemm_broadcast(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -131,8 +154,11 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const bb: f32 = pc == 0 ? beta : 1;
-    for (let ic = 0; ic < M; ic += MC) {
-      const mc = min(MC, M - ic);
+    // rows per packed A block: MC at a full k-block, more when kc is short (PACK_A is kept
+    // full), so op(B) panels are packed once per ceil(M / mcb) row blocks instead of M / MC
+    const mcb = (MC * KC / kc) / MR * MR;
+    for (let ic = 0; ic < M; ic += mcb) {
+      const mc = min(mcb, M - ic);
       if (transA) pack_a_cols(A + <usize>pc * lda4 + (<usize>ic << 2), lda4, mc, kc, PACK_A);
       else pack_a_rows(A + <usize>ic * lda4 + (<usize>pc << 2), lda4, mc, kc, PACK_A);
       for (let jc = 0; jc < N; jc += NR) {
@@ -166,8 +192,7 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
               }
             }
           } else if (nr <= 4) {
-            micro_5x4_simd(kc, pa, <usize>MR << 2, pb, bs, TILE);
-            merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
+            micro_5x4_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, mr, nr, alpha, bb);
           } else {
             micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, TILE, <usize>NR << 2, 1, 0);
             merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
@@ -448,9 +473,13 @@ function micro_1x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: 
   v128.store(c, r0);
 }
 
-/** The left half of the 5x8 tile (narrow column edges): t[r][0..3] = sum_k a_k[r] b_k[0..3]. */
-function micro_5x4_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, t: usize): void {
-  // a panel: (kc, 5) with k-stride as bytes; b panel: (kc, >= 4) with k-stride bs bytes; t: (5, 8) dense, columns 0..3 written
+/**
+ * The left half of the 5x8 tile, for a column edge of nr <= 4: C = alpha * sum_k a_k b_k^T + beta * C
+ * on the first mr (3..5) rows and nr (1..4) columns, written in place (nothing else of C is touched).
+ */
+function micro_5x4_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: usize, ldc4: usize,
+  mr: i32, nr: i32, alpha: f32, beta: f32): void {
+  // a panel: (kc, 5) with k-stride as bytes; b panel: (kc, >= 4) with k-stride bs bytes; c: (mr, nr) with row stride ldc4 bytes
   let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0;
   for (let k = 0; k < kc; k++) {
     const b = v128.load(pb);
@@ -462,11 +491,18 @@ function micro_5x4_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, t: 
     pa += as;
     pb += bs;
   }
-  v128.store(t, c4, 128);
-  v128.store(t, c3, 96);
-  v128.store(t, c2, 64);
-  v128.store(t, c1, 32);
-  v128.store(t, c0);
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  const z = f32x4.splat(0);
+  const c1p = c + ldc4;
+  const c2p = c1p + ldc4;
+  const c3p = c2p + ldc4;
+  const c4p = c3p + ldc4;
+  if (mr > 4) store_cols(c4p, scaled(c4, va, beta == 0 ? z : load_cols(c4p, nr), vb, beta), nr);
+  if (mr > 3) store_cols(c3p, scaled(c3, va, beta == 0 ? z : load_cols(c3p, nr), vb, beta), nr);
+  store_cols(c2p, scaled(c2, va, beta == 0 ? z : load_cols(c2p, nr), vb, beta), nr);
+  store_cols(c1p, scaled(c1, va, beta == 0 ? z : load_cols(c1p, nr), vb, beta), nr);
+  store_cols(c, scaled(c0, va, beta == 0 ? z : load_cols(c, nr), vb, beta), nr);
 }
 
 /** Writes the valid mr x nr corner of a full 5x8 tile into C. */
@@ -481,6 +517,159 @@ function merge_tile(t: usize, mr: i32, nr: i32, c: usize, ldc4: usize, alpha: f3
       store<f32>(ci + o, beta == 0 ? v : v + beta * load<f32>(ci + o));
     }
   }
+}
+
+// ---- narrow path (8 < N <= 12: e.g. the 10 classes of a classifier's last layer) ----------
+
+function gemm_narrow(transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32,
+  B: usize, ldb: i32, beta: f32, C: usize, ldc: i32): void {
+  // op(A): (M, K), read in place; op(B): (K, N) with 8 < N <= 12, packed per k-block as (kc, 12); C: (M, N)
+  const lda4 = <usize>lda << 2;
+  const ldb4 = <usize>ldb << 2;
+  const ldc4 = <usize>ldc << 2;
+  const ars: usize = transA ? 4 : lda4; // op(A)[i][k] at A + i * ars + k * aks
+  const aks: usize = transA ? lda4 : 4;
+  const bs: usize = <usize>NRN << 2;
+  // The broadcast path sums the 1 or 2 rows left after its 5-row tiles in another order
+  // (micro_1x8_simd); those rows take the same kernel here, so every element of C is summed
+  // in the same order whichever path a thread's share of a split call takes.
+  const edge = M % MR <= 2 ? M % MR : 0;
+  const mt = M - edge;
+  const pb = PACK_A; // A is not packed here: its buffer holds the op(B) panel
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const bb: f32 = pc == 0 ? beta : 1;
+    if (transB) pack_b_narrow_cols(B + (<usize>pc << 2), ldb4, N, kc, pb);
+    else pack_b_narrow_rows(B + <usize>pc * ldb4, ldb4, N, kc, pb);
+    const a = A + <usize>pc * aks;
+    for (let i = 0; i < mt; i += 3) {
+      micro_3x12_simd(kc, a + <usize>i * ars, ars, aks, min(3, mt - i), pb, C + <usize>i * ldc4, ldc4, N - 8, alpha, bb);
+    }
+    for (let i = mt; i < M; i++) {
+      const ai = a + <usize>i * ars;
+      const ci = C + <usize>i * ldc4;
+      micro_1x8_simd(kc, ai, aks, pb, bs, ci, alpha, bb);
+      // columns 8..15 of the 12-wide panel: lanes 12..15 read the next k-row (or, for the
+      // last one, 16 bytes of scratch past the panel) and are dropped by merge_tile
+      micro_1x8_simd(kc, ai, aks, pb + 32, bs, TILE, 1, 0);
+      merge_tile(TILE, 1, N - 8, ci + 32, ldc4, alpha, bb);
+    }
+  }
+}
+
+/** Packs kc k-rows x n (8 < n <= 12) columns of a non-transposed B as (kc, 12), zero padded. */
+function pack_b_narrow_rows(src: usize, ldb4: usize, n: i32, kc: i32, dst: usize): void {
+  // src: (kc, n) with row stride ldb4 bytes; dst: (kc, 12)
+  const tail = n - 8;
+  let s = src;
+  let d = dst;
+  for (let k = 0; k < kc; k++) {
+    v128.store(d, v128.load(s));
+    v128.store(d, v128.load(s, 16), 16);
+    v128.store(d, load_cols(s + 32, tail), 32);
+    s += ldb4;
+    d += <usize>NRN << 2;
+  }
+}
+
+/** Packs n (8 < n <= 12) rows x kc columns of a transposed B (op(B) = B^T) as (kc, 12), zero padded. */
+function pack_b_narrow_cols(src: usize, ldb4: usize, n: i32, kc: i32, dst: usize): void {
+  // src: (n, kc) with row stride ldb4 bytes; dst: (kc, 12)
+  const ds = <usize>NRN << 2;
+  for (let j = 0; j < NRN; j++) {
+    const s = src + <usize>j * ldb4;
+    let d = dst + (<usize>j << 2);
+    if (j < n) {
+      for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += ds; }
+    } else {
+      for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += ds; }
+    }
+  }
+}
+
+/** Lanes 0..n-1 (1 <= n <= 4) of 4 floats at p, zeros above; nothing past p + 4n is read. */
+// @ts-ignore: decorator
+@inline
+function load_cols(p: usize, n: i32): v128 {
+  if (n == 4) return v128.load(p);
+  if (n == 3) return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+  if (n == 2) return v128.load64_zero(p);
+  return v128.load32_zero(p);
+}
+
+/** Stores lanes 0..n-1 (1 <= n <= 4) of v at p; nothing past p + 4n is written. */
+// @ts-ignore: decorator
+@inline
+function store_cols(p: usize, v: v128, n: i32): void {
+  if (n == 4) v128.store(p, v);
+  else if (n == 1) v128.store32_lane(p, v, 0);
+  else {
+    v128.store64_lane(p, v, 0);
+    if (n == 3) v128.store32_lane(p, v, 2, 8);
+  }
+}
+
+/** alpha * acc + beta * c (beta == 0: c not read), the epilogue of micro_5x8_simd for one vector. */
+// @ts-ignore: decorator
+@inline
+function scaled(acc: v128, va: v128, c: v128, vb: v128, beta: f32): v128 {
+  return beta == 0 ? f32x4.mul(acc, va) : f32x4.add(f32x4.mul(acc, va), f32x4.mul(c, vb));
+}
+
+/**
+ * The 3x12 register tile of the narrow path: C = alpha * sum_k a_k b_k^T + beta * C, for the
+ * first mr (1..3) rows and the first 8 + nt (nt = 1..4) columns. Every element is one
+ * accumulator lane summed over k in order, as in micro_5x8_simd.
+ */
+function micro_3x12_simd(kc: i32, pa: usize, ars: usize, aks: usize, mr: i32, pb: usize, c: usize, ldc4: usize,
+  nt: i32, alpha: f32, beta: f32): void {
+  // a: (mr, kc), op(A)[r][k] at pa + r*ars + k*aks bytes; b panel: (kc, 12) dense; c: (mr, 8 + nt) with row stride ldc4 bytes
+  // rows >= mr read row 0 again (never outside A) and are not stored
+  let p0 = pa;
+  let p1 = mr > 1 ? pa + ars : pa;
+  let p2 = mr > 2 ? p1 + ars : pa;
+  let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00;
+  let c12 = c00, c20 = c00, c21 = c00, c22 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    let a = v128.load32_splat(p0);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    c02 = madd(a, b2, c02);
+    a = v128.load32_splat(p1);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    c12 = madd(a, b2, c12);
+    a = v128.load32_splat(p2);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    c22 = madd(a, b2, c22);
+    p0 += aks;
+    p1 += aks;
+    p2 += aks;
+    pb += <usize>NRN << 2;
+  }
+  // last row first (see micro_5x8_simd)
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  const z = f32x4.splat(0);
+  if (mr > 2) {
+    const c2 = c + (ldc4 << 1);
+    store_cols(c2 + 32, scaled(c22, va, beta == 0 ? z : load_cols(c2 + 32, nt), vb, beta), nt);
+    v128.store(c2, scaled(c21, va, beta == 0 ? z : v128.load(c2, 16), vb, beta), 16);
+    v128.store(c2, scaled(c20, va, beta == 0 ? z : v128.load(c2), vb, beta));
+  }
+  if (mr > 1) {
+    const c1 = c + ldc4;
+    store_cols(c1 + 32, scaled(c12, va, beta == 0 ? z : load_cols(c1 + 32, nt), vb, beta), nt);
+    v128.store(c1, scaled(c11, va, beta == 0 ? z : v128.load(c1, 16), vb, beta), 16);
+    v128.store(c1, scaled(c10, va, beta == 0 ? z : v128.load(c1), vb, beta));
+  }
+  store_cols(c + 32, scaled(c02, va, beta == 0 ? z : load_cols(c + 32, nt), vb, beta), nt);
+  v128.store(c, scaled(c01, va, beta == 0 ? z : v128.load(c, 16), vb, beta), 16);
+  v128.store(c, scaled(c00, va, beta == 0 ? z : v128.load(c), vb, beta));
 }
 
 // ---- dot path (A not transposed, B transposed) -------------------------------------------

@@ -161,6 +161,30 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
     }
   });
 
+  it('narrow N (9..12, the 3x12 tile of the narrow path) on every transpose, with leftover rows and k-blocks', () => {
+    // M covers full 3-row tiles, partial ones, and the 1 or 2 rows left after the last 5-row
+    // block (M % 5 of 1, 2), which the narrow path sums like the broadcast path's row kernel
+    let seed = 700;
+    for (let t = 0; t < 4; t++) {
+      for (const N of [9, 10, 11, 12]) {
+        for (const M of [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 16, 17, 100]) {
+          const K = [1, 3, 10, 31, 100, 300][(M + N + t) % 6];
+          const beta = [0, 1, -0.5][(M + t) % 3];
+          checkBoth({ tA: t & 1, tB: t >> 1, M, N, K, alpha: M % 2 ? 1 : -0.75, beta, padA: M % 3, padB: N % 2, padC: (M + N) % 4, seed: seed++ });
+        }
+      }
+    }
+  });
+
+  it('NT with a short k (K < 32: the broadcast and narrow paths instead of the dot path)', () => {
+    let seed = 900;
+    for (const K of [1, 2, 5, 10, 16, 31, 32, 33]) {
+      for (const [M, N] of [[100, 100], [7, 13], [1, 10], [12, 4], [42, 26], [5, 8]]) {
+        checkBoth({ tA: 0, tB: 1, M, N, K, alpha: 1.5, beta: K % 2 ? 0 : 0.5, padA: K % 3, padB: 1, padC: N % 3, seed: seed++ });
+      }
+    }
+  });
+
   it('row strides that are multiples of 1 KiB, several row blocks (M > 40) and k-blocks', () => {
     for (let t = 0; t < 4; t++) {
       const tA = t & 1, tB = t >> 1;
@@ -194,7 +218,7 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
   });
 
   // SimpleConvNet, batch 100: conv 30 filters 5x5 over 1x28x28 (col: 25 x 576 per image),
-  // affine 4320 -> 100. Forward, and the two backward products of each layer.
+  // affine 4320 -> 100 -> 10. Forward, and the two backward products of each layer.
   const network: [string, number, number, number, number, number][] = [
     ['conv forward  W(30,25) col(25,576)', 0, 0, 30, 576, 25],
     ['conv dW       dY(30,576) col^T', 0, 1, 30, 25, 576],
@@ -202,6 +226,9 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
     ['affine fwd    x(100,4320) W(4320,100)', 0, 0, 100, 100, 4320],
     ['affine dW     x^T(4320,100) dY(100,100)', 1, 0, 4320, 100, 100],
     ['affine dx     dY(100,100) W^T', 0, 1, 100, 4320, 100],
+    ['affine2 fwd   x(100,100) W(100,10)', 0, 0, 100, 10, 100],
+    ['affine2 dW    x^T(100,100) dY(100,10)', 1, 0, 100, 10, 100],
+    ['affine2 dx    dY(100,10) W^T', 0, 1, 100, 100, 10],
   ];
   for (const [name, tA, tB, M, N, K] of network) {
     it(`network shape: ${name} (M=${M}, N=${N}, K=${K})`, () => {

@@ -233,6 +233,47 @@ describe('skewed shares (the load balancer moves split points)', () => {
   });
 });
 
+describe('a column share on the narrow path (8 < N <= 12) of a call that is not narrow', () => {
+  // assembly/gemm.ts sums an element in an order set by the transposes, K and whether its row
+  // is one of the 1-2 rows left after the last 5-row tile, never by N; these calls put the
+  // last 10 columns on a share of their own, which takes the narrow path (and, at K < 32,
+  // NT takes the broadcast path on both), with leftover rows (M % 5 = 2)
+  const cases: { tA: number; tB: number; M: number; N: number; K: number; weights: number[] }[] = [
+    { tA: 0, tB: 0, M: 7, N: 26, K: 6000, weights: [0.5, 0.5] },
+    { tA: 1, tB: 1, M: 7, N: 26, K: 6000, weights: [0.5, 0.5] },
+    { tA: 0, tB: 1, M: 42, N: 1002, K: 31, weights: [0.99, 0.01] },
+    { tA: 1, tB: 0, M: 42, N: 1002, K: 31, weights: [0.99, 0.01] },
+  ];
+  for (const { tA, tB, M, N, K, weights } of cases) {
+    it(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}x${N}x${K}, shares ${weights.join('/')}`, () => {
+      const minPer = Math.ceil(1e6 / (2 * M * K)); // MIN_FLOPS of src/backend/threads/kernels.ts
+      expect(splitRange(N, 2, 16, minPer, weights), 'a last share 10 columns wide').toEqual([0, N - 10, N]);
+      const [one, two] = backends as [Backend, Backend];
+      const k = two.kernels as ThreadedKernels;
+      const A = randomF32(M * K, M + K), B = randomF32(K * N, N + 3), C = randomF32(M * N, 5);
+      const run = (b: Backend): Uint8Array => {
+        const put = (a: Float32Array) => { const p = b.memory.alloc(a.length * 4); new Float32Array(b.memory.buffer, p, a.length).set(a); return p; };
+        const pa = put(A), pb = put(B), pc = put(C);
+        try {
+          b.kernels.gemm_f32(tA, tB, M, N, K, -1.5, pa, tA ? M : K, pb, tB ? K : N, 0.75, pc, N);
+          return bytesOf(b, pc, M * N);
+        } finally {
+          [pa, pb, pc].forEach((p) => b.memory.release(p));
+        }
+      };
+      const ref = run(one);
+      k.fixedWeights = weights;
+      const runsBefore = k.pool.runs;
+      try {
+        sameBytes(`gemm ${M}x${N}x${K}`, [ref, run(two)]);
+      } finally {
+        k.fixedWeights = null;
+      }
+      expect(k.pool.runs, 'the call was split').toBe(runsBefore + 1);
+    });
+  }
+});
+
 describe('SimpleConvNet training', () => {
   it('3 steps of gradient + Adam at batch 100 give the same parameters and losses', () => {
     const B = 100;
