@@ -34,12 +34,14 @@ describe('relaxed builds', () => {
   it('use relaxed madd in the GEMM micro-kernels; the default builds do not', () => {
     for (const build of ['relaxed', 'relaxed-threads']) {
       expect(relaxedMadds(bytes(build)), build).toBeGreaterThanOrEqual(40);
-      // the k-loop of the 5x8 tile: 10 relaxed madds, no separate mul / add
-      const body = watFunction(build, 'micro_5x8_simd');
-      const loop = /\bloop (\$\S+)([\s\S]*?)\bbr \1\b/.exec(body);
-      expect(loop, `${build} micro_5x8_simd has a loop`).not.toBeNull();
-      expect((loop![2].match(/f32x4\.relaxed_(fma|madd)\b/g) ?? []).length, `${build} micro_5x8_simd`).toBe(10);
-      expect(loop![2]).not.toMatch(/f32x4\.(mul|add)\b/);
+      // the k-loops of the 5x8 and 3x12 tiles: 10 and 9 relaxed madds, no separate mul / add
+      for (const [name, madds] of [['micro_5x8_simd', 10], ['micro_3x12_simd', 9]] as const) {
+        const body = watFunction(build, name);
+        const loop = /\bloop (\$\S+)([\s\S]*?)\bbr \1\b/.exec(body);
+        expect(loop, `${build} ${name} has a loop`).not.toBeNull();
+        expect((loop![2].match(/f32x4\.relaxed_(fma|madd)\b/g) ?? []).length, `${build} ${name}`).toBe(madds);
+        expect(loop![2]).not.toMatch(/f32x4\.(mul|add)\b/);
+      }
     }
     for (const build of ['simd', 'threads']) {
       expect(relaxedMadds(bytes(build)), build).toBe(0);
