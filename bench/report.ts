@@ -5,6 +5,7 @@
  */
 import type { BenchResults, Failure, Figure, Impl } from './types.js';
 import { networkGemms } from './kernels.js';
+import { E2E } from './e2e.js';
 
 const NETWORK_GEMM_NAMES = new Set(networkGemms().map((g) => g.name));
 
@@ -176,12 +177,57 @@ export function buildTables(r: BenchResults): Table[] {
     unit: 'img/s', shape: false,
     notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100 MNIST images (1,28,28); infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
   });
-  for (const t of [t1, t2, t3, t4]) if (t) tables.push(t);
+  for (const t of [t1, t2, t3, t4, profileTable(r), memoryTable(r)]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
   if (other.length) {
     tables.push({ title: 'Failures', head: ['implementation', 'what', 'error'], align: ['l', 'l', 'l'], rows: other.map((f) => [implLabel(f.impl), f.name, f.error]), notes: [] });
   }
   return tables;
+}
+
+/** The parts of a training step, one ms column and one share column per backend, with their sum and the measured step. */
+function profileTable(r: BenchResults): Table | null {
+  const rows = r.profile ?? [];
+  if (!rows.length) return null;
+  const impls = [...new Set(rows.map((x) => x.impl))].sort((a, b) => implRank(a) - implRank(b));
+  const phases = [...new Set(rows.map((x) => x.phase))];
+  const head = ['part of the step'];
+  const align: ('l' | 'r')[] = ['l'];
+  for (const impl of impls) { head.push(`${implLabel(impl)} ms`, 'share'); align.push('r', 'r'); }
+  const sum = (impl: Impl) => rows.filter((x) => x.impl === impl).reduce((a, x) => a + x.ms, 0);
+  const body = phases.map((phase) => [phase, ...impls.flatMap((impl) => {
+    const x = rows.find((y) => y.impl === impl && y.phase === phase);
+    return x ? [fmtMs(x.ms), `${((100 * x.ms) / sum(impl)).toFixed(0)}%`] : ['-', ''];
+  })]);
+  body.push(['sum of the parts', ...impls.flatMap((impl) => [fmtMs(sum(impl)), '100%'])]);
+  body.push(['measured step (train batch 100)', ...impls.flatMap((impl) => {
+    const f = r.figures.find((x) => x.group === 'e2e' && x.name === E2E.train && x.impl === impl);
+    return [f ? fmtMs(f.timing.medianMs) : '-', ''];
+  })]);
+  return {
+    title: 'Where a training step goes: SimpleConvNet, batch 100 (ms per call)',
+    head, align, rows: body,
+    notes: ['Each part timed on its own (median of trials), repeating the work of a real step on its state; the sum can differ a little from the measured step (caches, thread hand-offs).'],
+  };
+}
+
+/** Wasm memory of a Trainer run at batch 100, per thread count. */
+function memoryTable(r: BenchResults): Table | null {
+  const runs = r.memory ?? [];
+  if (!runs.length) return null;
+  const mib = (b: number) => (b / (1 << 20)).toFixed(1);
+  return {
+    title: 'Wasm memory of SimpleConvNet training, batch 100 (MiB)',
+    head: ['backend', 'after step 1', 'largest, any later step', 'in blocks after step 1 / at the end', 'grew after step 1', 'steps'],
+    align: ['l', 'r', 'r', 'r', 'l', 'r'],
+    rows: runs.map((m) => [implLabel(m.impl), mib(m.afterFirstStep.capacity), mib(m.maxCapacity),
+      `${mib(m.afterFirstStep.used)} / ${mib(m.atEnd.used)}`, m.grewAfterFirstStep ? 'yes' : 'no', String(m.steps)]),
+    notes: [`The Trainer (Adam, evaluation of 200 samples at each epoch end) on a backend of its own; the ${runs[0].dataBytes.toLocaleString('en-US')} bytes of images stay outside the Wasm memory as bytes and are converted per batch. Capacity is the size of the WebAssembly.Memory (the threads' kernel scratch included); in blocks: bytes handed out and not released.`],
+  };
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
 }
 
 function headerLines(r: BenchResults): string[] {

@@ -13,6 +13,7 @@ import { budgets, errorMessage } from './timing.js';
 import { runPeak } from './peak.js';
 import { runKernels } from './kernels.js';
 import { benchData, runE2e, type BenchData } from './e2e.js';
+import { profileBudget, trainingMemory } from './step.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
@@ -21,6 +22,7 @@ export { GROUPS, type BenchOptions, type BenchResults } from './types.js';
 export { renderText, renderMarkdown } from './report.js';
 
 const DEFAULT_OUT = 'bench/results';
+const MiB = 1 << 20;
 
 /** Wasm thread counts the build supports (1 always); notes why higher counts are not. */
 async function wasmThreadCounts(): Promise<{ counts: number[]; note?: string }> {
@@ -124,8 +126,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       }
       if (has('e2e')) {
         try {
-          const e = runE2e(backend, o.impl, getData(), b, log);
+          const e = runE2e(backend, o.impl, getData(), b, log, profileBudget(quick));
           results.figures.push(...e.figures);
+          (results.profile ??= []).push(...e.profile);
           results.failures.push(...e.failures);
           results.notes.push(...e.notes);
         } catch (e) {
@@ -134,6 +137,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       }
     } finally {
       backend.dispose();
+    }
+    // Wasm memory of training, on a backend of its own (the kernel cases above grew this one)
+    if (has('e2e') && o.impl !== 'js') {
+      try {
+        const d = getData();
+        const m = await trainingMemory(o.impl, o.make, d.images, d.t, quick ? 1 : 3);
+        (results.memory ??= []).push(m);
+        log(`e2e ${o.impl}: Wasm memory ${(m.afterFirstStep.capacity / MiB).toFixed(1)} MiB after step 1, ${(m.maxCapacity / MiB).toFixed(1)} MiB at most over ${m.steps} steps`);
+      } catch (e) {
+        results.failures.push({ group: 'e2e', name: 'training memory', impl: o.impl, error: errorMessage(e) });
+      }
     }
   }
   if (has('e2e') && data) results.notes.push(`e2e data: ${data.source}.`);

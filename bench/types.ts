@@ -4,6 +4,7 @@
  * trials after warm-up; min and max are the throughputs of the slowest and fastest trial.
  */
 import type { BackendFeatures } from '../src/backend/backend.js';
+import type { MemoryStats } from '../src/backend/memory.js';
 
 export const GROUPS = ['peak', 'kernels', 'e2e', 'peers'] as const;
 export type Group = (typeof GROUPS)[number];
@@ -79,6 +80,32 @@ export interface PeakResult {
   rounds: number;
 }
 
+/** One part of a SimpleConvNet training step (bench/step.ts), per call, in milliseconds. */
+export interface ProfileRow {
+  impl: Impl;
+  /** e.g. "Convolution1 forward", "Affine2 backward", "Adam update". */
+  phase: string;
+  /** Median trial; fastest and slowest trial. */
+  ms: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** The Wasm memory of a Trainer run at batch 100 on a fresh backend (bench/step.ts). */
+export interface MemoryRun {
+  impl: Impl;
+  /** Training steps taken. */
+  steps: number;
+  /** Bytes of the data set as the Trainer holds it (uint8 images, outside the Wasm memory). */
+  dataBytes: number;
+  afterFirstStep: MemoryStats;
+  atEnd: MemoryStats;
+  /** Largest capacity seen after any step or evaluation. */
+  maxCapacity: number;
+  /** Whether capacity, high-water mark or the number of grows changed after the first step. */
+  grewAfterFirstStep: boolean;
+}
+
 export interface ImplInfo {
   impl: Impl;
   /** What it is, in words ("wasm-cnn Wasm SIMD backend, 1 thread"). */
@@ -120,6 +147,10 @@ export interface BenchResults {
   impls: ImplInfo[];
   peak?: PeakResult;
   figures: Figure[];
+  /** e2e: the parts of a training step, per wasm-cnn backend. */
+  profile?: ProfileRow[];
+  /** e2e: Wasm memory of training, per Wasm backend (thread count). */
+  memory?: MemoryRun[];
   failures: Failure[];
   notes: string[];
   /**

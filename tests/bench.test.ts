@@ -98,8 +98,32 @@ describe('npm run bench --quick', () => {
       }
     }
 
+    // the parts of a training step on every wasm-cnn backend: each layer forward, the loss,
+    // each layer backward down to Conv1, the update
+    const parts = ['Conv1 forward', 'Relu1 forward', 'Pool1 forward', 'Affine1 forward', 'Relu2 forward', 'Affine2 forward',
+      'SoftmaxWithLoss forward', 'SoftmaxWithLoss backward', 'Affine2 backward', 'Relu2 backward', 'Affine1 backward',
+      'Pool1 backward', 'Relu1 backward', 'Conv1 backward', 'Adam update'];
+    for (const impl of ['wasm', 'js']) {
+      const rows = (r.profile ?? []).filter((x) => x.impl === impl);
+      expect(rows.map((x) => x.phase), impl).toEqual(parts);
+      for (const x of rows) expect(x.minMs <= x.ms && x.ms <= x.maxMs && x.maxMs > 0, `${impl} ${x.phase}`).toBe(true);
+    }
+    // Wasm memory of a Trainer run, per Wasm backend (none for JS)
+    expect((r.memory ?? []).map((m) => m.impl)).toEqual(r.impls.filter((i) => i.impl.startsWith('wasm')).map((i) => i.impl));
+    for (const m of r.memory ?? []) {
+      expect(m.steps, m.impl).toBe(10); // --quick: one epoch of 1,000 images at batch 100
+      expect(m.dataBytes).toBe(1000 * 784);
+      expect(m.afterFirstStep.capacity).toBeGreaterThan(0);
+      expect(m.maxCapacity).toBeGreaterThanOrEqual(m.afterFirstStep.capacity);
+      expect(m.atEnd.used).toBeLessThanOrEqual(m.atEnd.highWater);
+      expect(typeof m.grewAfterFirstStep).toBe('boolean');
+    }
+
     const md = checkFiles(r);
     expect(md).toMatch(/^# wasm-cnn benchmark/);
+    expect(md).toMatch(/\| part of the step \| Wasm ms \| share \|(?: Wasm \d+t ms \| share \|)* JS ms \| share \|/);
+    expect(md).toMatch(/\| sum of the parts \| [\d.]+ \| 100% \|/);
+    expect(md).toMatch(/\| Wasm \| [\d.]+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| (yes|no) \| 10 \|/);
     // one group of columns per extra thread count the build supports ('Wasm 2t ...'), then JS
     const threadCols = '(?: Wasm \\d+t [^|]+ \\|[^|]+\\|[^|]+\\|)*';
     expect(md).toMatch(new RegExp(`\\| case \\| Wasm GFLOP/s \\| % peak \\|${threadCols} JS GFLOP/s \\| Wasm/JS \\|`));
@@ -168,5 +192,24 @@ describe('bench report', () => {
     expect(md).toContain('| case | Wasm img/s | TF.js wasm img/s | Wasm/TF.js wasm | TF.js cpu img/s | Wasm/TF.js cpu |');
     expect(md).toContain("fails [1]");
     expect(md).toContain("[1] TF.js wasm, train batch 100 (fwd+bwd+Adam): fails: Kernel 'X' not registered");
+    expect(md).not.toContain('Where a training step goes'); // no profile, no memory: no tables
+
+    // the step profile: shares of the sum, the measured step beside it; memory in MiB
+    const MiB = 1 << 20;
+    const stats = (capacity: number, used: number) => ({ capacity, used, highWater: used, grows: 1 });
+    r.profile = [
+      { impl: 'wasm', phase: 'Conv1 forward', ms: 3, minMs: 3, maxMs: 3 },
+      { impl: 'wasm', phase: 'Adam update', ms: 1, minMs: 1, maxMs: 1 },
+      { impl: 'wasm-2t', phase: 'Conv1 forward', ms: 1.5, minMs: 1.5, maxMs: 1.5 },
+      { impl: 'wasm-2t', phase: 'Adam update', ms: 0.5, minMs: 0.5, maxMs: 0.5 },
+    ];
+    r.memory = [{ impl: 'wasm', steps: 30, dataBytes: 784000, afterFirstStep: stats(27 * MiB, 26 * MiB), atEnd: stats(27 * MiB, 26 * MiB),
+      maxCapacity: 27 * MiB, grewAfterFirstStep: false }];
+    const md2 = renderMarkdown(r);
+    expect(md2).toContain('| part of the step | Wasm ms | share | Wasm 2t ms | share |');
+    expect(md2).toContain('| Conv1 forward | 3.00 | 75% | 1.50 | 75% |');
+    expect(md2).toContain('| sum of the parts | 4.00 | 100% | 2.00 | 100% |');
+    expect(md2).toContain('| measured step (train batch 100) | 1000.0 |  | - |  |');
+    expect(md2).toContain('| Wasm | 27.0 | 27.0 | 26.0 / 26.0 | no | 30 |');
   });
 });
