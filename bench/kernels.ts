@@ -269,14 +269,18 @@ export interface KernelRun {
   failures: Failure[];
 }
 
-/** Every kernel case on one backend. A case that throws becomes a Failure; the others still run. */
+/**
+ * Every kernel case on one backend (`gemmOnly`: the GEMMs, e.g. for the relaxed-SIMD build,
+ * whose other kernels are the plain build's). A case that throws becomes a Failure; the
+ * others still run.
+ */
 export function runKernels(backend: Backend, impl: Impl, b: { fast: Budget; slow: Budget }, quick: boolean,
-  log: (s: string) => void): KernelRun {
+  log: (s: string) => void, gemmOnly = false): KernelRun {
   const rng = new Random(1234);
   const bufs = new Buffers(backend, rng);
   const cases = [
     ...[...squareGemms(quick), ...networkGemms()].map((g) => gemmCase(backend, bufs, g)),
-    ...otherCases(backend, bufs),
+    ...(gemmOnly ? [] : otherCases(backend, bufs)),
   ];
   const figures: Figure[] = [];
   const failures: Failure[] = [];

@@ -68,7 +68,7 @@ export function runPeak(budget: Budget, quick: boolean, log: (s: string) => void
   const flag = '--experimental-wasm-relaxed-simd';
   try {
     result.relaxedSimd = figure(relaxedSpec, relaxedInChild(flag, iters, b));
-    result.relaxedNote = `this engine rejects relaxed SIMD without a flag; measured in a child \`node ${flag}\` (the kernels use plain SIMD, so % of peak is against the plain-SIMD peak)`;
+    result.relaxedNote = `this engine rejects relaxed SIMD without a flag; measured in a child \`node ${flag}\` (% of peak: the plain-SIMD build's figures against the plain peak, the relaxed-SIMD build's against this one)`;
     log(`peak: Wasm relaxed_madd ${result.relaxedSimd.value.toFixed(1)} GFLOP/s (child node ${flag})`);
   } catch (e) {
     result.relaxedNote = `relaxed SIMD not available: ${errorMessage(e)}`;

@@ -14,6 +14,7 @@ const IMPL_ORDER = ['wasm', 'js', 'tfjs-wasm', 'tfjs-cpu'];
 
 export const IMPL_LABEL: Record<string, string> = {
   wasm: 'Wasm',
+  'wasm-relaxed': 'Wasm relaxed',
   js: 'JS',
   'tfjs-wasm': 'TF.js wasm',
   'tfjs-cpu': 'TF.js cpu',
@@ -27,6 +28,7 @@ function implLabel(impl: Impl): string {
 function implRank(impl: Impl): number {
   const m = /^wasm-(\d+)t$/.exec(impl);
   if (m) return 0.5 + Number(m[1]) / 1000;
+  if (impl === 'wasm-relaxed') return 0.9;
   const i = IMPL_ORDER.indexOf(impl);
   return i < 0 ? 99 : i;
 }
@@ -36,20 +38,23 @@ function threadsOf(impl: Impl): number {
   return m ? Number(m[1]) : 1;
 }
 
-const isWasm = (impl: Impl) => impl === 'wasm' || /^wasm-\d+t$/.test(impl);
+const isWasm = (impl: Impl) => impl === 'wasm' || impl === 'wasm-relaxed' || /^wasm-\d+t$/.test(impl);
 
 /**
- * Fills pctOfPeak (every GEMM figure, against threads x the 1-thread plain-SIMD peak) and
- * ratios (wasm-cnn Wasm figures divided by every other implementation of the same row).
+ * Fills pctOfPeak (every GEMM figure, against threads x the 1-thread plain-SIMD peak; the
+ * relaxed-SIMD build's against the relaxed-SIMD peak) and ratios (wasm-cnn Wasm figures
+ * divided by every other implementation of the same row).
  */
 export function derive(r: BenchResults): void {
   // the limit: the peak's fastest trial (interference can only slow a trial down)
-  const peak = r.peak?.simd.max;
+  const plain = r.peak?.simd.max;
+  const relaxed = r.peak?.relaxedSimd?.max;
   const rows = new Map<string, Figure[]>();
   for (const f of r.figures) {
     if (f.group === 'peak') continue;
     const key = `${f.group}\u0000${f.name}`;
     (rows.get(key) ?? rows.set(key, []).get(key)!).push(f);
+    const peak = f.impl === 'wasm-relaxed' ? relaxed : plain;
     if (peak && f.unit === 'GFLOP/s') f.pctOfPeak = (100 * f.value) / (peak * threadsOf(f.impl));
   }
   for (const figs of rows.values()) {
@@ -114,7 +119,7 @@ function implTable(r: BenchResults, title: string, group: Figure['group'], pick:
     align.push('r');
     if (withPct(impl)) { head.push('% peak'); align.push('r'); }
     if (hasWasm && impl !== 'wasm') {
-      head.push(isWasm(impl) ? `${implLabel(impl)}/1t` : `Wasm/${implLabel(impl)}`);
+      head.push(impl === 'wasm-relaxed' ? 'relaxed/plain' : isWasm(impl) ? `${implLabel(impl)}/1t` : `Wasm/${implLabel(impl)}`);
       align.push('r');
     }
   }
@@ -140,7 +145,7 @@ function implTable(r: BenchResults, title: string, group: Figure['group'], pick:
       cells.push(cell(impl));
       if (withPct(impl)) cells.push(f?.pctOfPeak !== undefined ? `${f.pctOfPeak.toFixed(0)}%` : '');
       if (hasWasm && impl !== 'wasm') {
-        // wasm-<n>t columns: n threads over 1 thread; others: Wasm over them
+        // wasm-<n>t columns: n threads over 1 thread; wasm-relaxed: over the plain build; others: Wasm over them
         cells.push(isWasm(impl) ? fmtRatio(f && w ? f.value / w.value : undefined) : fmtRatio(w?.ratios?.[impl]));
       }
     }
@@ -163,13 +168,15 @@ export function buildTables(r: BenchResults): Table[] {
       ],
     });
   }
-  const peakNote = r.peak ? [`% peak: the median figure over the Wasm SIMD peak's fastest trial, ${fmtNum(r.peak.simd.max)} GFLOP/s per thread.`] : [];
+  const relaxedPeak = r.peak?.relaxedSimd && r.figures.some((f) => f.impl === 'wasm-relaxed')
+    ? ` Wasm relaxed: over the relaxed-SIMD peak's, ${fmtNum(r.peak.relaxedSimd.max)} GFLOP/s.` : '';
+  const peakNote = r.peak ? [`% peak: the median figure over the Wasm SIMD peak's fastest trial, ${fmtNum(r.peak.simd.max)} GFLOP/s per thread.${relaxedPeak}`] : [];
   const square = (x: Figure | Failure) => /^gemm (NN|NT|TN|TT) \d+$/.test(x.name);
   const netGemm = (x: Figure | Failure) => NETWORK_GEMM_NAMES.has(x.name);
   const t1 = implTable(r, 'GEMM, square (M = N = K), all four transpose variants', 'kernels', square, { unit: 'GFLOP/s', pct: true, shape: false, notes: peakNote });
   const t2 = implTable(r, 'GEMM at the shapes of SimpleConvNet, batch 100 (conv ones per image; shape: variant (M,N,K))', 'kernels', netGemm, {
     unit: 'GFLOP/s', pct: true,
-    notes: ['TF.js figures are tf.matMul with the same transpose flags (plus op dispatch and dataSync); the conv dW row accumulates (beta = 1) in wasm-cnn only.'],
+    notes: [...peakNote, 'TF.js figures are tf.matMul with the same transpose flags (plus op dispatch and dataSync); the conv dW row accumulates (beta = 1) in wasm-cnn only.'],
   });
   const t3 = implTable(r, 'Memory-bound kernels at the SimpleConvNet shapes (GB/s of compulsory traffic)', 'kernels',
     (x) => !square(x) && !netGemm(x), { unit: 'GB/s' });

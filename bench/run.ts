@@ -14,6 +14,7 @@ import { runPeak } from './peak.js';
 import { runKernels } from './kernels.js';
 import { benchData, runE2e, type BenchData } from './e2e.js';
 import { profileBudget, trainingMemory } from './step.js';
+import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
@@ -60,6 +61,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   const groups: Group[] = opts.only?.length ? GROUPS.filter((g) => opts.only!.includes(g)) : [...GROUPS];
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const skip = new Set(opts.skipImpls ?? []);
+  const relaxedOnly = opts.relaxedOnly ?? false;
   const b = budgets(quick);
   const start = new Date();
   const t0 = performance.now();
@@ -86,7 +88,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 
   // The limit first: % of peak needs it, so GEMM groups measure it even when 'peak' is not asked for.
   let peakRun: ReturnType<typeof runPeak> | undefined;
-  if (has('peak') || has('kernels') || has('peers')) {
+  if (!relaxedOnly && (has('peak') || has('kernels') || has('peers'))) {
     try {
       peakRun = runPeak(b.fast, quick, log);
       results.peak = peakRun.result;
@@ -98,7 +100,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 
   // wasm-cnn backends: Wasm at every supported thread count, and the plain-JS backend
   const ours: { impl: Impl; make: () => Promise<Backend>; description: string }[] = [];
-  if (has('kernels') || has('e2e')) {
+  if (relaxedOnly) {
+    ours.push({ impl: RELAXED_IMPL, make: () => createBackend('wasm', { relaxedSimd: true }), description: 'wasm-cnn Wasm relaxed-SIMD backend (f32x4.relaxed_madd in the GEMMs), 1 thread' });
+  } else if (has('kernels') || has('e2e')) {
     const { counts, note } = await wasmThreadCounts();
     if (note) results.notes.push(note);
     for (const t of counts) {
@@ -120,13 +124,13 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     results.impls.push({ impl: o.impl, description: o.description, features: { ...backend.features } });
     try {
       if (has('kernels')) {
-        const k = runKernels(backend, o.impl, b, quick, log);
+        const k = runKernels(backend, o.impl, b, quick, log, relaxedOnly);
         results.figures.push(...k.figures);
         results.failures.push(...k.failures);
       }
       if (has('e2e')) {
         try {
-          const e = runE2e(backend, o.impl, getData(), b, log, profileBudget(quick));
+          const e = runE2e(backend, o.impl, getData(), b, log, relaxedOnly ? undefined : profileBudget(quick));
           results.figures.push(...e.figures);
           (results.profile ??= []).push(...e.profile);
           results.failures.push(...e.failures);
@@ -139,7 +143,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       backend.dispose();
     }
     // Wasm memory of training, on a backend of its own (the kernel cases above grew this one)
-    if (has('e2e') && o.impl !== 'js') {
+    if (has('e2e') && o.impl !== 'js' && !relaxedOnly) {
       try {
         const d = getData();
         const m = await trainingMemory(o.impl, o.make, d.images, d.t, quick ? 1 : 3);
@@ -150,7 +154,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       }
     }
   }
-  if (has('e2e') && data) results.notes.push(`e2e data: ${data.source}.`);
+  if (has('e2e') && data && !relaxedOnly) results.notes.push(`e2e data: ${data.source}.`);
+
+  // the relaxed-SIMD build beside them (in a child node with the flag where this engine rejects it)
+  if (!relaxedOnly && (has('kernels') || has('e2e')) && !skip.has(RELAXED_IMPL)) {
+    try {
+      const rx = await runRelaxed(groups, quick, (only) => runBench({ quick, only, relaxedOnly: true, outDir: null, log }), log);
+      results.figures.push(...rx.figures);
+      results.failures.push(...rx.failures);
+      results.impls.push(...rx.impls);
+      results.notes.push(...rx.notes);
+    } catch (e) {
+      results.failures.push({ group: has('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error: errorMessage(e) });
+    }
+  }
 
   if (has('peers')) {
     const which = (['wasm', 'cpu'] as TfjsBackend[]).filter((be) => !skip.has(`tfjs-${be}`));
@@ -198,7 +215,9 @@ peak, in one process; prints a table and writes <out>/<date>.json and <date>.md,
 Options:
   --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
   --only <groups>      run only these groups (comma-separated, repeatable): ${GROUPS.join(', ')}
-  --skip <impls>       leave out implementations (comma-separated): js, tfjs-wasm, tfjs-cpu
+  --skip <impls>       leave out implementations (comma-separated): js, wasm-relaxed, tfjs-wasm, tfjs-cpu
+  --relaxed-only       internal: only the relaxed-SIMD build (what a child node with
+                       --experimental-wasm-relaxed-simd runs; combine with --json)
   --out <dir>          where to write the results (default ${DEFAULT_OUT})
   --no-write           write no files
   --json               print the JSON results instead of the table
@@ -218,6 +237,7 @@ export async function benchMain(argv: string[]): Promise<number> {
         out: { type: 'string' },
         'no-write': { type: 'boolean' },
         json: { type: 'boolean' },
+        'relaxed-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -242,6 +262,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     quick: args.quick ?? false,
     only: only as Group[],
     skipImpls,
+    relaxedOnly: args['relaxed-only'] ?? false,
     outDir: args['no-write'] ? null : args.out ?? DEFAULT_OUT,
   });
   process.stdout.write(args.json ? `${JSON.stringify(results, null, 2)}\n` : renderText(results));

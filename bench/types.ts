@@ -11,7 +11,8 @@ export type Group = (typeof GROUPS)[number];
 
 /**
  * Who ran a figure: 'wasm' (wasm-cnn Wasm backend, 1 thread), 'wasm-<n>t' (n threads, when the
- * build supports them), 'js' (the plain-JS backend), 'tfjs-wasm' / 'tfjs-cpu' (TF.js 4.x).
+ * build supports them), 'wasm-relaxed' (the relaxed-SIMD build, 1 thread), 'js' (the plain-JS
+ * backend), 'tfjs-wasm' / 'tfjs-cpu' (TF.js 4.x).
  */
 export type Impl = string;
 
@@ -127,6 +128,12 @@ export interface BenchOptions {
   log?: (line: string) => void;
   /** Skip implementations, e.g. ['tfjs-cpu'] (mainly for tests). */
   skipImpls?: Impl[];
+  /**
+   * Internal: measure only the relaxed-SIMD Wasm backend ('wasm-relaxed': GEMMs and end to
+   * end), no peak. What a run does in a child `node --experimental-wasm-relaxed-simd` when
+   * its own engine rejects relaxed SIMD.
+   */
+  relaxedOnly?: boolean;
 }
 
 export interface BenchResults {

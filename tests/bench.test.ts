@@ -98,6 +98,18 @@ describe('npm run bench --quick', () => {
       }
     }
 
+    // the relaxed-SIMD build (in a child node with the flag where this engine rejects it):
+    // its GEMMs, as % of the relaxed peak, and the end-to-end cases, beside the plain build
+    const relaxed = r.impls.find((i) => i.impl === 'wasm-relaxed');
+    expect(relaxed?.features?.relaxedSimd).toBe(true);
+    for (const n of [...gemmNames, ...Object.values(E2E)]) {
+      const f = r.figures.find((x) => x.name === n && x.impl === 'wasm-relaxed');
+      expect(f, `wasm-relaxed ${n}`).toBeDefined();
+      if (f!.unit === 'GFLOP/s') expect(f!.pctOfPeak).toBeCloseTo((100 * f!.value) / r.peak!.relaxedSimd!.max, 6);
+      expect(positive(f!.ratios?.wasm), `wasm-relaxed ${n}: relaxed/plain`).toBe(true);
+    }
+    expect(r.figures.some((x) => x.impl === 'wasm-relaxed' && x.name === 'relu fwd')).toBe(false); // GEMMs only
+
     // the parts of a training step on every wasm-cnn backend: each layer forward, the loss,
     // each layer backward down to Conv1, the update
     const parts = ['Conv1 forward', 'Relu1 forward', 'Pool1 forward', 'Affine1 forward', 'Relu2 forward', 'Affine2 forward',
@@ -108,8 +120,8 @@ describe('npm run bench --quick', () => {
       expect(rows.map((x) => x.phase), impl).toEqual(parts);
       for (const x of rows) expect(x.minMs <= x.ms && x.ms <= x.maxMs && x.maxMs > 0, `${impl} ${x.phase}`).toBe(true);
     }
-    // Wasm memory of a Trainer run, per Wasm backend (none for JS)
-    expect((r.memory ?? []).map((m) => m.impl)).toEqual(r.impls.filter((i) => i.impl.startsWith('wasm')).map((i) => i.impl));
+    // Wasm memory of a Trainer run, per Wasm thread count (none for JS or the relaxed build)
+    expect((r.memory ?? []).map((m) => m.impl)).toEqual(r.impls.filter((i) => /^wasm(-\d+t)?$/.test(i.impl)).map((i) => i.impl));
     for (const m of r.memory ?? []) {
       expect(m.steps, m.impl).toBe(10); // --quick: one epoch of 1,000 images at batch 100
       expect(m.dataBytes).toBe(1000 * 784);
@@ -125,10 +137,10 @@ describe('npm run bench --quick', () => {
     expect(md).toMatch(/\| sum of the parts \| [\d.]+ \| 100% \|/);
     expect(md).toMatch(/\| Wasm \| [\d.]+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| (yes|no) \| 10 \|/);
     // one group of columns per extra thread count the build supports ('Wasm 2t ...'), then JS
-    const threadCols = '(?: Wasm \\d+t [^|]+ \\|[^|]+\\|[^|]+\\|)*';
+    const threadCols = '(?: Wasm (?:\\d+t|relaxed) [^|]+ \\|[^|]+\\|[^|]+\\|)*';
     expect(md).toMatch(new RegExp(`\\| case \\| Wasm GFLOP/s \\| % peak \\|${threadCols} JS GFLOP/s \\| Wasm/JS \\|`));
     expect(md).toMatch(new RegExp(`\\| case \\| shape \\| Wasm GFLOP/s \\| % peak \\|${threadCols} JS GFLOP/s \\| Wasm/JS \\|`));
-    expect(md).toMatch(/\| case \| Wasm img\/s \|(?: Wasm \d+t [^|]+\|[^|]+\|)* JS img\/s \| Wasm\/JS \|/);
+    expect(md).toMatch(/\| case \| Wasm img\/s \|(?: Wasm (?:\d+t|relaxed) [^|]+\|[^|]+\|)* JS img\/s \| Wasm\/JS \|/);
     expect(md).toMatch(/\| gemm NN 128 \| [\d.,]+ \([\d.,]+-[\d.,]+\) \| \d+% \|/);
     const text = renderText(r);
     expect(text).toContain('Wasm SIMD peak');
@@ -169,11 +181,12 @@ describe('bench report', () => {
       schema: 'wasm-cnn-bench/1', date: '2026-01-01T00:00:00.000Z', quick: false, groups: ['peak', 'kernels', 'e2e', 'peers'],
       durationMs: 1, environment: { node: '20', v8: '11', platform: 'linux', arch: 'x64', cpu: 'cpu', cores: 2 },
       impls: [{ impl: 'wasm', description: 'Wasm' }, { impl: 'wasm-2t', description: 'Wasm 2 threads' }],
-      peak: { simd: fig('peak', 'peak', 'wasm', 'GFLOP/s', 40), relaxedNote: 'n/a', rounds: 1 },
+      peak: { simd: fig('peak', 'peak', 'wasm', 'GFLOP/s', 40), relaxedSimd: fig('peak', 'relaxed peak', 'wasm', 'GFLOP/s', 50), relaxedNote: 'n/a', rounds: 1 },
       figures: [
         fig('kernels', 'gemm NN 512', 'wasm', 'GFLOP/s', 30),
         fig('kernels', 'gemm NN 512', 'wasm-2t', 'GFLOP/s', 60),
         fig('kernels', 'gemm NN 512', 'js', 'GFLOP/s', 3),
+        fig('kernels', 'gemm NN 512', 'wasm-relaxed', 'GFLOP/s', 45),
         fig('e2e', E2E.train, 'wasm', 'img/s', 5000),
         fig('e2e', E2E.train, 'tfjs-cpu', 'img/s', 10),
       ],
@@ -184,11 +197,13 @@ describe('bench report', () => {
     const w = r.figures[0];
     expect(w.pctOfPeak).toBeCloseTo(75);
     expect(r.figures[1].pctOfPeak).toBeCloseTo(75); // against 2 x the 1-thread peak
-    expect(w.ratios).toEqual({ 'wasm-2t': 0.5, js: 10 });
-    expect(r.figures[3].ratios?.['tfjs-cpu']).toBe(500);
+    expect(w.ratios).toEqual({ 'wasm-2t': 0.5, js: 10, 'wasm-relaxed': 30 / 45 });
+    expect(r.figures[3].pctOfPeak).toBeCloseTo(90); // the relaxed build against the relaxed peak
+    expect(r.figures[4].ratios?.['tfjs-cpu']).toBe(500);
     const md = renderMarkdown(r);
-    expect(md).toContain('| case | Wasm GFLOP/s | % peak | Wasm 2t GFLOP/s | % peak | Wasm 2t/1t | JS GFLOP/s | Wasm/JS |');
-    expect(md).toContain('| gemm NN 512 | 30.0 (30.0-30.0) | 75% | 60.0 (60.0-60.0) | 75% | 2.00x | 3.00 (3.00-3.00) | 10x |');
+    expect(md).toContain('| case | Wasm GFLOP/s | % peak | Wasm 2t GFLOP/s | % peak | Wasm 2t/1t | Wasm relaxed GFLOP/s | % peak | relaxed/plain | JS GFLOP/s | Wasm/JS |');
+    expect(md).toContain('| gemm NN 512 | 30.0 (30.0-30.0) | 75% | 60.0 (60.0-60.0) | 75% | 2.00x | 45.0 (45.0-45.0) | 90% | 1.50x | 3.00 (3.00-3.00) | 10x |');
+    expect(md).toContain("Wasm relaxed: over the relaxed-SIMD peak's, 50.0 GFLOP/s.");
     expect(md).toContain('| case | Wasm img/s | TF.js wasm img/s | Wasm/TF.js wasm | TF.js cpu img/s | Wasm/TF.js cpu |');
     expect(md).toContain("fails [1]");
     expect(md).toContain("[1] TF.js wasm, train batch 100 (fwd+bwd+Adam): fails: Kernel 'X' not registered");
