@@ -8,7 +8,7 @@
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, shapeSize, type Shape, type Tensor } from '../tensor.js';
-import { LayerBase, deviceParam, type Layer } from './layer.js';
+import { LayerBase, type Layer } from './layer.js';
 
 export interface AffineOptions {
   /** Compute the input gradient in backward (default true). */
@@ -16,7 +16,7 @@ export interface AffineOptions {
   name?: string;
 }
 
-export class Affine extends LayerBase implements Layer {
+export class Affine extends LayerBase<'W' | 'b'> implements Layer {
   readonly type = 'Affine' as const;
   readonly W: Tensor;
   readonly b: Tensor;
@@ -25,32 +25,26 @@ export class Affine extends LayerBase implements Layer {
   inputGrad: boolean;
   /** Shape of the last forward's input (the course's original_x_shape). */
   originalXShape: Shape | null = null;
-  private readonly created: Tensor[] = [];
   private readonly out = this.buffer();
   private readonly dxBuf = this.buffer();
   private x: Tensor | null = null;
 
   constructor(backend: Backend, W: Tensor, b: Tensor, options: AffineOptions = {}) {
     super(backend, options.name ?? 'Affine');
-    this.W = deviceParam(backend, this.name, 'W', W, 2);
-    if (this.W !== W) this.created.push(this.W);
-    this.b = deviceParam(backend, this.name, 'b', b, 1);
-    if (this.b !== b) this.created.push(this.b);
-    if (this.b.size !== this.W.shape[1]) {
-      throw new ShapeError(`${this.name}: b must have shape (${this.W.shape[1]}) for W ${fmtShape(this.W.shape)}, got ${fmtShape(this.b.shape)}`);
+    // arguments refused part-way: free the device copies and gradients made so far
+    try {
+      this.W = this.adoptParam('W', W, 2);
+      this.b = this.adoptParam('b', b, 1);
+      if (this.b.size !== this.W.shape[1]) {
+        throw new ShapeError(`${this.name}: b must have shape (${this.W.shape[1]}) for W ${fmtShape(this.W.shape)}, got ${fmtShape(this.b.shape)}`);
+      }
+      this.inputGrad = options.inputGrad ?? true;
+      this.dW = this.gradFor('W');
+      this.db = this.gradFor('b');
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
-    this.inputGrad = options.inputGrad ?? true;
-    this.dW = backend.zeros(this.W.shape);
-    this.db = backend.zeros(this.b.shape);
-    this.created.push(this.dW, this.db);
-  }
-
-  override get params() {
-    return { W: this.W, b: this.b };
-  }
-
-  override get grads() {
-    return { W: this.dW, b: this.db };
   }
 
   outputShape(inputShape: Shape): number[] {
@@ -99,8 +93,6 @@ export class Affine extends LayerBase implements Layer {
 
   override dispose(): void {
     super.dispose();
-    for (const t of this.created) t.dispose();
-    this.created.length = 0;
     this.x = null;
   }
 }

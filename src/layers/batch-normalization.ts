@@ -12,7 +12,7 @@
 import type { Backend } from '../backend/backend.js';
 import { ShapeError, WasmCnnError } from '../errors.js';
 import { fmtShape, shapeSize, type Shape, type Tensor } from '../tensor.js';
-import { LayerBase, deviceParam, type Layer } from './layer.js';
+import { LayerBase, type Layer } from './layer.js';
 
 export interface BatchNormalizationOptions {
   /** Running statistics decay (default 0.9, as the course). */
@@ -22,7 +22,7 @@ export interface BatchNormalizationOptions {
   name?: string;
 }
 
-export class BatchNormalization extends LayerBase implements Layer {
+export class BatchNormalization extends LayerBase<'gamma' | 'beta'> implements Layer {
   readonly type = 'BatchNormalization' as const;
   readonly gamma: Tensor;
   readonly beta: Tensor;
@@ -33,7 +33,6 @@ export class BatchNormalization extends LayerBase implements Layer {
   readonly runningVar: Tensor;
   readonly momentum: number;
   readonly eps: number;
-  private readonly created: Tensor[] = [];
   private readonly out = this.buffer();
   private readonly dxBuf = this.buffer();
   private readonly xhatBuf = this.buffer();
@@ -44,32 +43,27 @@ export class BatchNormalization extends LayerBase implements Layer {
 
   constructor(backend: Backend, gamma: Tensor, beta: Tensor, options: BatchNormalizationOptions = {}) {
     super(backend, options.name ?? 'BatchNormalization');
-    this.gamma = deviceParam(backend, this.name, 'gamma', gamma, 1);
-    if (this.gamma !== gamma) this.created.push(this.gamma);
-    this.beta = deviceParam(backend, this.name, 'beta', beta, 1);
-    if (this.beta !== beta) this.created.push(this.beta);
-    if (this.beta.size !== this.gamma.size) {
-      throw new ShapeError(`${this.name}: beta ${fmtShape(this.beta.shape)} must have the shape of gamma ${fmtShape(this.gamma.shape)}`);
+    // arguments refused part-way: free the device copies and gradients made so far
+    try {
+      this.gamma = this.adoptParam('gamma', gamma, 1);
+      this.beta = this.adoptParam('beta', beta, 1);
+      if (this.beta.size !== this.gamma.size) {
+        throw new ShapeError(`${this.name}: beta ${fmtShape(this.beta.shape)} must have the shape of gamma ${fmtShape(this.gamma.shape)}`);
+      }
+      this.momentum = options.momentum ?? 0.9;
+      this.eps = options.eps ?? 1e-6;
+      if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ShapeError(`${this.name}: momentum must be in [0, 1], got ${this.momentum}`);
+      if (!(this.eps > 0)) throw new ShapeError(`${this.name}: eps must be positive, got ${this.eps}`);
+      const D = this.gamma.size;
+      this.dgamma = this.gradFor('gamma');
+      this.dbeta = this.gradFor('beta');
+      this.runningMean = this.ownTensor(backend.zeros([D]));
+      this.runningVar = this.ownTensor(backend.empty([D]));
+      backend.kernels.fill_f32(this.runningVar.ptr, D, 1);
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
-    this.momentum = options.momentum ?? 0.9;
-    this.eps = options.eps ?? 1e-6;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ShapeError(`${this.name}: momentum must be in [0, 1], got ${this.momentum}`);
-    if (!(this.eps > 0)) throw new ShapeError(`${this.name}: eps must be positive, got ${this.eps}`);
-    const D = this.gamma.size;
-    this.dgamma = backend.zeros([D]);
-    this.dbeta = backend.zeros([D]);
-    this.runningMean = backend.zeros([D]);
-    this.runningVar = backend.empty([D]);
-    backend.kernels.fill_f32(this.runningVar.ptr, D, 1);
-    this.created.push(this.dgamma, this.dbeta, this.runningMean, this.runningVar);
-  }
-
-  override get params() {
-    return { gamma: this.gamma, beta: this.beta };
-  }
-
-  override get grads() {
-    return { gamma: this.dgamma, beta: this.dbeta };
   }
 
   outputShape(inputShape: Shape): number[] {
@@ -115,11 +109,5 @@ export class BatchNormalization extends LayerBase implements Layer {
     this.backend.kernels.bn_bwd_f32(dout.ptr, this.xhatBuf.reserve(N * D), this.varBuf.reserve(D), this.gamma.ptr,
       N, D, this.eps, this.dgamma.ptr, this.dbeta.ptr, dx.ptr);
     return dx;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    for (const t of this.created) t.dispose();
-    this.created.length = 0;
   }
 }

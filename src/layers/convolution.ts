@@ -9,7 +9,7 @@ import { ShapeError } from '../errors.js';
 import { convGeom, colSize, convForward, convBackward, type ConvGeom } from '../ops/conv.js';
 import { checkWindowOptions } from '../ops/geometry.js';
 import { fmtShape, type Shape, type Tensor } from '../tensor.js';
-import { LayerBase, deviceParam, type Layer } from './layer.js';
+import { LayerBase, type Layer } from './layer.js';
 
 export interface ConvolutionOptions {
   stride?: number;
@@ -19,7 +19,7 @@ export interface ConvolutionOptions {
   name?: string;
 }
 
-export class Convolution extends LayerBase implements Layer {
+export class Convolution extends LayerBase<'W' | 'b'> implements Layer {
   readonly type = 'Convolution' as const;
   readonly W: Tensor;
   readonly b: Tensor;
@@ -28,7 +28,6 @@ export class Convolution extends LayerBase implements Layer {
   readonly stride: number;
   readonly pad: number;
   inputGrad: boolean;
-  private readonly created: Tensor[] = [];
   private readonly out = this.buffer();
   private readonly dxBuf = this.buffer();
   private readonly colBuf = this.buffer();
@@ -38,28 +37,23 @@ export class Convolution extends LayerBase implements Layer {
 
   constructor(backend: Backend, W: Tensor, b: Tensor, options: ConvolutionOptions = {}) {
     super(backend, options.name ?? 'Convolution');
-    this.W = deviceParam(backend, this.name, 'W', W, 4);
-    if (this.W !== W) this.created.push(this.W);
-    this.b = deviceParam(backend, this.name, 'b', b, 1);
-    if (this.b !== b) this.created.push(this.b);
-    if (this.b.size !== this.W.shape[0]) {
-      throw new ShapeError(`${this.name}: b must have shape (${this.W.shape[0]}) for the ${this.W.shape[0]} filters of W ${fmtShape(this.W.shape)}, got ${fmtShape(this.b.shape)}`);
+    // arguments refused part-way: free the device copies and gradients made so far
+    try {
+      this.W = this.adoptParam('W', W, 4);
+      this.b = this.adoptParam('b', b, 1);
+      if (this.b.size !== this.W.shape[0]) {
+        throw new ShapeError(`${this.name}: b must have shape (${this.W.shape[0]}) for the ${this.W.shape[0]} filters of W ${fmtShape(this.W.shape)}, got ${fmtShape(this.b.shape)}`);
+      }
+      this.stride = options.stride ?? 1;
+      this.pad = options.pad ?? 0;
+      this.inputGrad = options.inputGrad ?? true;
+      checkWindowOptions(this.name, this.stride, this.pad);
+      this.dW = this.gradFor('W');
+      this.db = this.gradFor('b');
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
-    this.stride = options.stride ?? 1;
-    this.pad = options.pad ?? 0;
-    this.inputGrad = options.inputGrad ?? true;
-    checkWindowOptions(this.name, this.stride, this.pad);
-    this.dW = backend.zeros(this.W.shape);
-    this.db = backend.zeros(this.b.shape);
-    this.created.push(this.dW, this.db);
-  }
-
-  override get params() {
-    return { W: this.W, b: this.b };
-  }
-
-  override get grads() {
-    return { W: this.dW, b: this.db };
   }
 
   outputShape(inputShape: Shape): number[] {
@@ -96,8 +90,6 @@ export class Convolution extends LayerBase implements Layer {
 
   override dispose(): void {
     super.dispose();
-    for (const t of this.created) t.dispose();
-    this.created.length = 0;
     this.x = null;
     this.geom = null;
   }

@@ -37,11 +37,19 @@ export interface Layer {
   dispose(): void;
 }
 
-/** Shared plumbing: device copies of host inputs, output buffers, forward/backward bookkeeping. */
-export abstract class LayerBase {
+/**
+ * Shared plumbing: device copies of host inputs, output buffers, forward/backward bookkeeping,
+ * and for layers with parameters (local names `P`) the parameters, their gradients and the
+ * device tensors the layer allocated for them.
+ */
+export abstract class LayerBase<P extends string = string> {
   abstract readonly type: LayerType;
   name: string;
   protected readonly owned: DeviceBuffer[] = [];
+  /** Device tensors this layer allocated (parameter copies, gradients, state); disposed with it. */
+  private readonly created: Tensor[] = [];
+  private readonly paramTensors = {} as Record<P, Tensor>;
+  private readonly gradTensors = {} as Record<P, Tensor>;
   private readonly inBuf: DeviceBuffer;
   private readonly doutBuf: DeviceBuffer;
   /** Shape of the last forward's output, for checking dout. */
@@ -53,12 +61,33 @@ export abstract class LayerBase {
     this.doutBuf = this.buffer();
   }
 
-  get params(): Readonly<Record<string, Tensor>> {
-    return {};
+  get params(): Readonly<Record<P, Tensor>> {
+    return { ...this.paramTensors };
   }
 
-  get grads(): Readonly<Record<string, Tensor>> {
-    return {};
+  get grads(): Readonly<Record<P, Tensor>> {
+    return { ...this.gradTensors };
+  }
+
+  /** Parameter `key` on the device (a copy owned by the layer unless `t` already is), checked to be `rank`-D. */
+  protected adoptParam(key: P, t: Tensor, rank: number): Tensor {
+    const d = deviceParam(this.backend, this.name, key, t, rank);
+    if (d !== t) this.ownTensor(d);
+    this.paramTensors[key] = d;
+    return d;
+  }
+
+  /** The zeroed gradient of parameter `key` (adopted before), owned by the layer. */
+  protected gradFor(key: P): Tensor {
+    const g = this.ownTensor(this.backend.zeros(this.paramTensors[key].shape));
+    this.gradTensors[key] = g;
+    return g;
+  }
+
+  /** `t`, now owned (and disposed) by this layer. */
+  protected ownTensor(t: Tensor): Tensor {
+    this.created.push(t);
+    return t;
   }
 
   /** A new buffer owned (and disposed) by this layer. */
@@ -93,6 +122,8 @@ export abstract class LayerBase {
 
   dispose(): void {
     for (const b of this.owned) b.dispose();
+    for (const t of this.created) t.dispose();
+    this.created.length = 0;
     this.outShape = null;
   }
 }

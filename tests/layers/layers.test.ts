@@ -256,4 +256,22 @@ describe.each(BACKENDS)('layers on %s', (name) => {
     expect(() => new Pooling(b, { size: 3 }).forward(tensor(new Float32Array(4), [1, 1, 2, 2]))).toThrow(/does not fit/);
     expect(() => new Dropout(b, { ratio: 1 })).toThrow(WasmCnnError);
   });
+
+  it('a constructor that refuses its arguments part-way keeps none of the device memory it took', () => {
+    // host parameters are copied to the device one by one: the first copy is made before the
+    // second argument (or an option) is refused
+    const refusals: [() => unknown, RegExp][] = [
+      [() => new Affine(b, tensor(new Float32Array(12), [6, 2]), tensor([0, 0, 0])), /b must have shape \(2\)/],
+      [() => new Affine(b, tensor(new Float32Array(12), [6, 2]), tensor(new Float32Array(4), [2, 2])), /b must be 1-D/],
+      [() => new Convolution(b, tensor(new Float32Array(18), [2, 1, 3, 3]), tensor([0, 0, 0])), /b must have shape \(2\)/],
+      [() => new Convolution(b, tensor(new Float32Array(18), [2, 1, 3, 3]), tensor([0, 0]), { stride: 0 }), /stride/],
+      [() => new BatchNormalization(b, tensor([1, 1, 1]), tensor([0, 0])), /beta \(2\) must have the shape of gamma \(3\)/],
+      [() => new BatchNormalization(b, tensor([1, 1]), tensor([0, 0]), { momentum: 2 }), /momentum must be in \[0, 1\]/],
+    ];
+    for (const [make, why] of refusals) {
+      const before = b.memoryStats().used;
+      expect(make).toThrow(why);
+      expect(b.memoryStats().used, String(why)).toBe(before);
+    }
+  });
 });
