@@ -2,7 +2,7 @@
 // (and a pending train()) fail promptly with the library's error, never hang; dispose() ends
 // every worker; a second threaded backend in the same process is unaffected by either.
 // The workers are the real ones; the test only records their handles and adds one crash
-// trigger to the worker source (a fill_f32 share with a magic value calls process.exit).
+// trigger to the worker source (a fill_f32 share or chunk with a magic value calls process.exit).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
@@ -37,7 +37,8 @@ vi.mock('../../src/backend/threads/protocol.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/backend/threads/protocol.js')>();
   const hook = 'var r = fn.apply(null, call);';
   if (!actual.WORKER_SOURCE.includes(hook)) throw new Error('the worker source changed: update the crash hook of tests/reliability/threads.test.ts');
-  return { ...actual, WORKER_SOURCE: actual.WORKER_SOURCE.replace(hook, `if (call.indexOf(${hoisted.CRASH}) >= 0) process.exit(70); ${hook}`) };
+  // every place the worker runs a kernel: a fixed job and a chunk of a chunked call
+  return { ...actual, WORKER_SOURCE: actual.WORKER_SOURCE.replaceAll(hook, `if (call.indexOf(${hoisted.CRASH}) >= 0) process.exit(70); ${hook}`) };
 });
 
 /** Workers started since `from` (the handles of one backend). */

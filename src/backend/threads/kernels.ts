@@ -17,32 +17,44 @@
  *   conv_bwd_bias_f32           channels
  *   count_nonfinite_f32         ranges of n, counts added
  *
- * Calls below a size threshold (~100 us of work) run on the calling thread only: a
- * dispatch costs ~1-50 us. The calling thread takes the last share. Shares are balanced
- * per kernel from measured thread speeds (Balance), at the alignments above. Workers' conv scratch
- * comes from the backend's memory and is kept (grown only for larger shapes), so steady-state
- * training allocates nothing. Kernels without a rule (im2col/col2im of one image, losses,
- * batch norm, bias gradients of affine layers) run on the calling thread.
+ * A split call is cut into up to CHUNKS_PER_THREAD equal chunks per thread at the alignments
+ * above, each worth at least ~20 us (compute-bound) or ~10 us (memory-bound) of work; calls
+ * too small for two chunks run on the calling thread only (a dispatch costs ~1-50 us). The
+ * calling thread and the workers take the chunks one at a time as each comes free (pool.ts):
+ * which thread computes a chunk changes nothing in its results, and a thread that loses its
+ * CPU for a while (a page's main thread rendering, another program on the same cores) delays
+ * the call by at most one chunk. Workers' conv scratch comes from the backend's memory and is
+ * kept (grown only for larger shapes), so steady-state training allocates nothing. Kernels
+ * without a rule (im2col/col2im of one image, losses, batch norm, bias gradients of affine
+ * layers) run on the calling thread.
  */
 import { KERNEL_NAMES, type Kernels } from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
+import { MAX_CHUNKS } from './protocol.js';
 
 type Args = number[];
-/** A call split into per-thread argument lists, and the work units (rows, images, ...) of each. */
-interface Split { parts: Args[]; units: number[] }
+/** A call split into chunks: the argument list of each. */
+interface Split { parts: Args[] }
 /**
- * Splits a call's arguments over at most `threads` threads; `weights` (one per thread, the
- * calling thread last, summing to 1) says how much of the work each should get. One part:
- * run unsplit.
+ * Splits a call's arguments into at most `parts` chunks; `weights` (one per part, summing
+ * to 1; default equal) says how much of the work each should get. One part: run unsplit.
  */
-type Splitter = (a: Args, threads: number, weights: ArrayLike<number>) => Split;
+type Splitter = (a: Args, parts: number, weights?: ArrayLike<number>) => Split;
 
-/** Minimum elements per share of a memory-bound kernel (~128 KiB per operand, ~10 us). */
+/**
+ * Chunks per thread of a split call. Threads take chunks as they come free (pool.ts), so a
+ * thread that loses its CPU for a while holds up at most one chunk: more chunks, less waiting
+ * behind a descheduled thread, but more per-chunk overhead (~1-2 us) and smaller GEMM blocks.
+ * Measured in Chromium on 2 cores with the web app's page redrawing: 2, 4 and 8 gave the same
+ * speed within noise, fixed per-thread shares ~10% less; 8 made the 100x100x4320 GEMM ~15% slower.
+ */
+const CHUNKS_PER_THREAD = 4;
+/** Minimum elements per chunk of a memory-bound kernel (~128 KiB per operand, ~10 us). */
 const MIN_ELEMS = 32768;
 /** ... of the cheapest ones (one stream: fill, count). */
 const MIN_ELEMS_CHEAP = 131072;
-/** Minimum FLOPs per share of a compute-bound kernel (~20 us). */
+/** Minimum FLOPs per chunk of a compute-bound kernel (~20 us). */
 const MIN_FLOPS = 1e6;
 
 /**
@@ -72,15 +84,11 @@ export function splitRange(n: number, threads: number, align: number, minPer: nu
 /** A Split from boundaries: `make(from, to)` gives the arguments of the part [from, to). */
 function byBounds(b: number[], make: (from: number, to: number) => Args): Split {
   const parts: Args[] = [];
-  const units: number[] = [];
-  for (let i = 0; i + 1 < b.length; i++) {
-    parts.push(make(b[i], b[i + 1]));
-    units.push(b[i + 1] - b[i]);
-  }
-  return { parts, units };
+  for (let i = 0; i + 1 < b.length; i++) parts.push(make(b[i], b[i + 1]));
+  return { parts };
 }
 
-const unsplit = (a: Args): Split => ({ parts: [a], units: [1] });
+const unsplit = (a: Args): Split => ({ parts: [a] });
 
 /** Elementwise kernels: pointer argument indices, the index of n; `minPer`: elements worth a share. */
 function elementwise(ptrs: readonly number[], nIdx: number, minPer = MIN_ELEMS): Splitter {
@@ -237,51 +245,12 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
 /** Kernels whose split results are added (the others return nothing). */
 const SUMMED = new Set<string>(['count_nonfinite_f32']);
 
-/**
- * Per-kernel load balance: how much of a split call each thread gets. The threads do not run
- * equally fast (cache affinity: data the other thread wrote last; cores of a VM), so after
- * each split call that took long enough to time, the share of each thread moves towards its
- * measured rate (units per ms). Any split gives the same results (see the file comment), so
- * this changes timing only.
- */
-export class Balance {
-  readonly weights: Float64Array;
-  constructor(readonly threads: number) {
-    this.weights = new Float64Array(threads).fill(1 / threads);
-  }
-  current(): ArrayLike<number> {
-    return this.weights;
-  }
-  /** units[i], ms[i]: work and time of part i (parts 0..k-2: workers 0..k-2; part k-1: the calling thread). */
-  update(units: readonly number[], ms: readonly number[]): void {
-    const k = units.length;
-    if (k !== this.threads) return; // only full splits say something about every thread
-    let total = 0;
-    const rate: number[] = [];
-    for (let i = 0; i < k; i++) {
-      if (!(ms[i] >= 0.05) || units[i] <= 0) return; // too short to time
-      rate.push(units[i] / ms[i]);
-      total += rate[i];
-    }
-    const w = this.weights;
-    let sum = 0;
-    for (let i = 0; i < k; i++) {
-      const target = rate[i] / total;
-      w[i] = Math.min(2 / k, Math.max(0.5 / k, 0.75 * w[i] + 0.25 * target));
-      sum += w[i];
-    }
-    for (let i = 0; i < k; i++) w[i] /= sum;
-  }
-}
-
-/** The kernel set a threaded Wasm backend exposes; `pool` and `balance` are there for tests and diagnostics. */
+/** The kernel set a threaded Wasm backend exposes; `pool` is there for tests and diagnostics. */
 export interface ThreadedKernels extends Kernels {
   readonly pool: WorkerPool;
   readonly threads: number;
-  /** Test hook: split every call by these weights (one per thread, the calling thread last) instead of the measured balance. */
+  /** Test hook: split every call into one chunk per thread by these weights (the calling thread last) instead of into CHUNKS_PER_THREAD equal chunks per thread. */
   fixedWeights: number[] | null;
-  /** The load balance of each split kernel by name (GEMMs: by name, transposes and shape). */
-  readonly balance: ReadonlyMap<string, Balance>;
 }
 
 /**
@@ -289,8 +258,7 @@ export interface ThreadedKernels extends Kernels {
  * directly. `memory` provides the workers' conv scratch.
  */
 export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: LinearMemory, threads: number): ThreadedKernels {
-  const balance = new Map<string, Balance>();
-  const table: Record<string, unknown> & { fixedWeights: number[] | null } = { pool, threads, balance, fixedWeights: null };
+  const table: Record<string, unknown> & { fixedWeights: number[] | null } = { pool, threads, fixedWeights: null };
   // per-worker scratch blocks (col / dcol of the conv kernels), grown on demand, then reused
   const blocks: { ptr: number; bytes: number }[] = [];
   const workerScratch = (w: number, bytes: number): number => {
@@ -302,8 +270,9 @@ export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: L
     }
     return s.ptr;
   };
+  const scratchPtrs: number[] = new Array(threads - 1).fill(0);
   const names = pool.names;
-  const now = () => performance.now();
+  const chunksPerCall = Math.min(MAX_CHUNKS, threads * CHUNKS_PER_THREAD);
   for (const name of KERNEL_NAMES) {
     const fn = base[name] as (...a: number[]) => unknown;
     const split = SPLITTERS[name];
@@ -314,30 +283,21 @@ export function createThreadedKernels(base: Kernels, pool: WorkerPool, memory: L
     }
     const summed = SUMMED.has(name);
     const sc = SCRATCH[name];
-    // GEMMs of different shapes (a layer's forward, dW, dx) balance separately
-    const key = name === 'gemm_f32' ? (a: Args) => `gemm_f32 ${a[0]}${a[1]} ${a[2]}x${a[3]}x${a[4]}` : () => name;
+    const call = (args: readonly number[]) => fn(...args);
     table[name] = (...a: number[]): unknown => {
-      const k = key(a);
-      let bal = balance.get(k);
-      if (!bal) balance.set(k, (bal = new Balance(threads)));
-      const { parts, units } = split(a, threads, table.fixedWeights ?? bal.current());
+      const fixed = table.fixedWeights;
+      const { parts } = fixed && fixed.length === threads && threads <= MAX_CHUNKS ? split(a, threads, fixed) : split(a, chunksPerCall);
       if (parts.length <= 1) return fn(...a);
-      // workers take shares 0..k-2, each with its own scratch; the calling thread the last,
-      // with the scratch the caller passed
-      const last = parts.length - 1;
-      const jobs = parts.slice(0, last);
-      if (sc) jobs.forEach((p, w) => { p[sc.arg] = workerScratch(w, sc.bytes(p)); });
-      const mine = parts[last];
-      let ownMs = 0;
-      const results = pool.run(index, jobs, () => {
-        const t0 = now();
-        const r = fn(...mine);
-        ownMs = now() - t0;
-        return r;
-      });
-      const ms = pool.lastExecMs.slice(0, last);
-      ms.push(ownMs);
-      bal.update(units, ms);
+      // the calling thread's chunks use the scratch the caller passed (sized for the whole
+      // call); each worker gets a block of its own, sized for the largest chunk
+      let scratch: { arg: number; workers: readonly number[] } | undefined;
+      if (sc) {
+        let bytes = 0;
+        for (const p of parts) bytes = Math.max(bytes, sc.bytes(p));
+        for (let w = 0; w < threads - 1; w++) scratchPtrs[w] = workerScratch(w, bytes);
+        scratch = { arg: sc.arg, workers: scratchPtrs };
+      }
+      const results = pool.runChunks(index, parts, call, scratch);
       if (!summed) return undefined;
       let sum = 0;
       for (const r of results) sum += r;

@@ -4,17 +4,36 @@
  *
  * One SharedArrayBuffer (separate from the Wasm memory, so memory growth never moves it):
  *
- *   ctl  Int32Array   (workers, SLOT_INTS)   per worker: SEQ, FN, ARGC (caller) | DONE, STATUS, STARTED,
- *                                            MSG_LEN, DEAD (worker), POLL (caller, rarely)
- *   args Float64Array (workers, MAX_ARGS)    the kernel arguments of the worker's current job
- *   res  Float64Array (workers)              the kernel's return value (count_nonfinite_f32)
- *   exec Float64Array (workers)              how long the kernel ran, ms (for load balancing)
- *   msg  Uint16Array  (workers, MSG_CHARS)   the error text when a job threw (UTF-16 code units)
+ *   ctl    Int32Array   (workers + 1, SLOT_INTS) per worker: SEQ, FN, ARGC (caller) | DONE, STATUS, STARTED,
+ *                                               MSG_LEN, DEAD, TAKEN (worker), POLL (caller, rarely);
+ *                                               then one header slot for chunked calls (C_*)
+ *   args   Float64Array (workers, MAX_ARGS)      the kernel arguments of the worker's current job
+ *                                               (chunked calls: [0] is the worker's scratch pointer)
+ *   res    Float64Array (workers)                the kernel's return value (count_nonfinite_f32)
+ *   exec   Float64Array (workers)                how long the kernel ran, ms
+ *   msg    Uint16Array  (workers, MSG_CHARS)     the error text when a job threw (UTF-16 code units)
+ *   chunks Float64Array (MAX_CHUNKS, MAX_ARGS)   the arguments of each chunk of a chunked call
+ *   cres   Float64Array (MAX_CHUNKS)             each chunk's return value
  *
  * A job: the caller writes FN, ARGC and args, then stores SEQ = previous + 1 and notifies
  * SEQ. The worker, polling SEQ or blocked in Atomics.wait(SEQ), stores STARTED = seq, runs
- * the kernel in a try/catch, writes STATUS (0 ok, 1 error + msg) and stores DONE = seq, then
+ * the job in a try/catch, writes STATUS (0 ok, 1 error + msg) and stores DONE = seq, then
  * notifies DONE.
+ *
+ * A chunked call (FN = CHUNKED): the caller writes the chunks' arguments and the header
+ * (C_FN, C_ARGC, C_SCRATCH_ARG, C_COUNT, C_ERR = 0, C_DONE = 0), then stores the claim word
+ * C_CLAIM = tag << 16 | front << 8 | back with front = 0, back = count, and wakes every
+ * worker. Workers take chunks one at a time from the front (compare-exchange: front + 1),
+ * the calling thread from the back (back - 1), until front meets back; whoever finishes a
+ * chunk adds 1 to C_DONE (the worker finishing the last one notifies it). A thread that
+ * loses its CPU for a while so holds up at most the chunk it is running, never the call; and
+ * when no thread is held up, each keeps about the same part of the data from call to call
+ * (the front ones the workers, the back ones the caller), as fixed shares did. The claim word
+ * names its call (tag): a compare-exchange that succeeds took a chunk of the call in progress,
+ * so a late worker never takes a chunk of a call that is over, and reads the header only
+ * after it has taken one (the header stays as it is until every chunk is done). A failing
+ * chunk stores worker + 1 in C_ERR (the first one wins) and its text in the worker's msg; the
+ * call still finishes every chunk.
  * SEQ = -1 tells the worker to leave its loop. DEAD is set by a Node worker that exits.
  */
 /** Ints per worker slot: 128 bytes, SEQ (written by the caller) and DONE (by the worker) on separate cache lines. */
@@ -27,6 +46,23 @@ export const STATUS = 17;
 export const STARTED = 18;
 export const MSG_LEN = 19;
 export const DEAD = 20;
+/** Written by the worker: chunks it has taken so far (all calls; the caller compares). */
+export const TAKEN = 22;
+/** FN of a chunked call. */
+export const CHUNKED = -2;
+/**
+ * The header slot (after the workers' slots) of a chunked call: claim word, chunks done,
+ * kernel, argument count, scratch argument (-1: none), first failing worker + 1, chunk count.
+ */
+export const C_CLAIM = 0;
+export const C_DONE = 16;
+export const C_FN = 17;
+export const C_ARGC = 18;
+export const C_SCRATCH_ARG = 19;
+export const C_ERR = 20;
+export const C_COUNT = 21;
+/** Most chunks of one call (the claim word holds front and back in 8 bits each). */
+export const MAX_CHUNKS = 255;
 /** Written by the caller: 1 = poll for the next job before sleeping, 0 = sleep at once (pool.ts: checkContention). */
 export const POLL = 21;
 /**
@@ -48,19 +84,23 @@ export interface ControlLayout {
   resOffset: number;
   execOffset: number;
   msgOffset: number;
+  chunksOffset: number;
+  cresOffset: number;
   bytes: number;
 }
 
-/** Byte offsets of the four arrays in the control block of `workers` workers. */
+/** Byte offsets of the arrays in the control block of `workers` workers. */
 export function controlLayout(workers: number): ControlLayout {
   const align8 = (n: number) => Math.ceil(n / 8) * 8;
   const ctlOffset = 0;
-  const argsOffset = align8(ctlOffset + workers * SLOT_INTS * 4);
+  const argsOffset = align8(ctlOffset + (workers + 1) * SLOT_INTS * 4);
   const resOffset = argsOffset + workers * MAX_ARGS * 8;
   const execOffset = resOffset + workers * 8;
   const msgOffset = execOffset + workers * 8;
-  const bytes = align8(msgOffset + workers * MSG_CHARS * 2);
-  return { ctlOffset, argsOffset, resOffset, execOffset, msgOffset, bytes };
+  const chunksOffset = align8(msgOffset + workers * MSG_CHARS * 2);
+  const cresOffset = chunksOffset + MAX_CHUNKS * MAX_ARGS * 8;
+  const bytes = cresOffset + MAX_CHUNKS * 8;
+  return { ctlOffset, argsOffset, resOffset, execOffset, msgOffset, chunksOffset, cresOffset, bytes };
 }
 
 /** What the caller posts to a new worker (all structured-cloneable; the SABs are shared). */
@@ -91,7 +131,8 @@ export const WORKER_SOURCE = `'use strict';
 (function () {
   var SLOT = ${SLOT_INTS}, SEQ = ${SEQ}, DONE = ${DONE}, STATUS = ${STATUS}, FN = ${FN}, ARGC = ${ARGC},
     STARTED = ${STARTED}, MSG_LEN = ${MSG_LEN}, DEAD = ${DEAD}, POLL = ${POLL}, MAX_ARGS = ${MAX_ARGS},
-    MSG_CHARS = ${MSG_CHARS};
+    MSG_CHARS = ${MSG_CHARS}, TAKEN = ${TAKEN}, CHUNKED = ${CHUNKED}, C_CLAIM = ${C_CLAIM}, C_DONE = ${C_DONE},
+    C_FN = ${C_FN}, C_ARGC = ${C_ARGC}, C_SCRATCH_ARG = ${C_SCRATCH_ARG}, C_ERR = ${C_ERR}, C_COUNT = ${C_COUNT};
   var wt = null, port = null;
   function post(m) { port.postMessage(m); }
   function text(e) {
@@ -101,7 +142,10 @@ export const WORKER_SOURCE = `'use strict';
   }
   function start(init) {
     var L = init.layout, w = init.index, n = init.workers;
-    var ctl = new Int32Array(init.control, L.ctlOffset, n * SLOT);
+    var ctl = new Int32Array(init.control, L.ctlOffset, (n + 1) * SLOT);
+    var chunks = new Float64Array(init.control, L.chunksOffset, (L.cresOffset - L.chunksOffset) / 8);
+    var cres = new Float64Array(init.control, L.cresOffset, (L.bytes - L.cresOffset) / 8);
+    var H = n * SLOT;
     var args = new Float64Array(init.control, L.argsOffset, n * MAX_ARGS);
     var res = new Float64Array(init.control, L.resOffset, n);
     var exec = new Float64Array(init.control, L.execOffset, n);
@@ -133,27 +177,65 @@ export const WORKER_SOURCE = `'use strict';
       if (s === seq) continue;
       seq = s;
       Atomics.store(ctl, b + STARTED, seq);
-      var status = 0;
-      try {
-        var fn = fns[ctl[b + FN]];
-        if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[b + FN]);
-        var argc = ctl[b + ARGC];
-        call.length = argc;
-        for (var i = 0; i < argc; i++) call[i] = args[a0 + i];
-        var t1 = performance.now();
-        var r = fn.apply(null, call);
-        exec[w] = performance.now() - t1;
-        res[w] = typeof r === 'number' ? r : 0;
-      } catch (e) {
-        status = 1;
-        var t = text(e);
-        var len = Math.min(t.length, MSG_CHARS);
-        for (var j = 0; j < len; j++) msg[m0 + j] = t.charCodeAt(j);
-        ctl[b + MSG_LEN] = len;
+      if (ctl[b + FN] === CHUNKED) {
+        exec[w] = chunked();
+      } else {
+        var status = 0;
+        try {
+          var fn = fns[ctl[b + FN]];
+          if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[b + FN]);
+          var argc = ctl[b + ARGC];
+          call.length = argc;
+          for (var i = 0; i < argc; i++) call[i] = args[a0 + i];
+          var t1 = performance.now();
+          var r = fn.apply(null, call);
+          exec[w] = performance.now() - t1;
+          res[w] = typeof r === 'number' ? r : 0;
+        } catch (e) {
+          status = 1;
+          fail(e);
+        }
+        Atomics.store(ctl, b + STATUS, status);
       }
-      Atomics.store(ctl, b + STATUS, status);
       Atomics.store(ctl, b + DONE, seq);
       Atomics.notify(ctl, b + DONE);
+    }
+    function fail(e) {
+      var t = text(e);
+      var len = Math.min(t.length, MSG_CHARS);
+      for (var j = 0; j < len; j++) msg[m0 + j] = t.charCodeAt(j);
+      ctl[b + MSG_LEN] = len;
+    }
+    // takes chunks of the current chunked call from the front until none is left; returns
+    // the time spent in kernels
+    function chunked() {
+      var ms = 0;
+      for (;;) {
+        var v = Atomics.load(ctl, H + C_CLAIM);
+        var k = (v >> 8) & 255;
+        if (k >= (v & 255)) return ms;
+        if (Atomics.compareExchange(ctl, H + C_CLAIM, v, v + 256) !== v) continue;
+        // chunk k of the call in progress: its header and chunk table stay as they are until
+        // its chunks are all done
+        var count = ctl[H + C_COUNT];
+        Atomics.add(ctl, b + TAKEN, 1);
+        var t1 = performance.now();
+        try {
+          var fn = fns[ctl[H + C_FN]];
+          if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[H + C_FN]);
+          var argc = ctl[H + C_ARGC], c0 = k * MAX_ARGS, sa = ctl[H + C_SCRATCH_ARG];
+          call.length = argc;
+          for (var i = 0; i < argc; i++) call[i] = chunks[c0 + i];
+          if (sa >= 0) call[sa] = args[a0];
+          var r = fn.apply(null, call);
+          cres[k] = typeof r === 'number' ? r : 0;
+        } catch (e) {
+          fail(e);
+          Atomics.compareExchange(ctl, H + C_ERR, 0, w + 1);
+        }
+        ms += performance.now() - t1;
+        if (Atomics.add(ctl, H + C_DONE, 1) + 1 === count) Atomics.notify(ctl, H + C_DONE);
+      }
     }
   }
   // Node runs this as CommonJS or, when the process was started with --input-type=module, as an
