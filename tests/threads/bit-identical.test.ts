@@ -191,7 +191,7 @@ describe('splitRange', () => {
   });
 });
 
-describe('skewed shares (the load balancer moves split points)', () => {
+describe('skewed shares (one chunk per thread, at fixed weights)', () => {
   it('any weights give the same bytes: gemm, conv and a SimpleConvNet step', () => {
     const [, two, three] = backends as [Backend, Backend, Backend];
     const skews: [Backend, number[]][] = [[two, [0.2, 0.8]], [two, [0.85, 0.15]], [three, [0.1, 0.6, 0.3]], [three, [0.5, 0.1, 0.4]]];
