@@ -365,14 +365,21 @@ function pack_b_cols(src: usize, ldb4: usize, nr: i32, kc: i32, dst: usize): voi
       d += 32;
     }
   } else {
-    for (let j = 0; j < NR; j++) {
-      const s = src + <usize>j * ldb4;
-      let d = dst + (<usize>j << 2);
-      if (j < nr) {
-        for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += 32; }
-      } else {
-        for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 32; }
-      }
+    pack_b_cols_scalar(src, ldb4, nr, kc, dst, NR);
+  }
+}
+
+/** Packs n (<= width) rows x kc columns of a transposed B as (kc, width), zero padded, a value at a time (edges). */
+function pack_b_cols_scalar(src: usize, ldb4: usize, n: i32, kc: i32, dst: usize, width: i32): void {
+  // src: (n, kc) with row stride ldb4 bytes; dst: (kc, width)
+  const ds = <usize>width << 2;
+  for (let j = 0; j < width; j++) {
+    const s = src + <usize>j * ldb4;
+    let d = dst + (<usize>j << 2);
+    if (j < n) {
+      for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += ds; }
+    } else {
+      for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += ds; }
     }
   }
 }
@@ -539,7 +546,7 @@ function gemm_narrow(transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: 
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const bb: f32 = pc == 0 ? beta : 1;
-    if (transB) pack_b_narrow_cols(B + (<usize>pc << 2), ldb4, N, kc, pb);
+    if (transB) pack_b_cols_scalar(B + (<usize>pc << 2), ldb4, N, kc, pb, NRN);
     else pack_b_narrow_rows(B + <usize>pc * ldb4, ldb4, N, kc, pb);
     const a = A + <usize>pc * aks;
     for (let i = 0; i < mt; i += 3) {
@@ -569,21 +576,6 @@ function pack_b_narrow_rows(src: usize, ldb4: usize, n: i32, kc: i32, dst: usize
     v128.store(d, load_cols(s + 32, tail), 32);
     s += ldb4;
     d += <usize>NRN << 2;
-  }
-}
-
-/** Packs n (8 < n <= 12) rows x kc columns of a transposed B (op(B) = B^T) as (kc, 12), zero padded. */
-function pack_b_narrow_cols(src: usize, ldb4: usize, n: i32, kc: i32, dst: usize): void {
-  // src: (n, kc) with row stride ldb4 bytes; dst: (kc, 12)
-  const ds = <usize>NRN << 2;
-  for (let j = 0; j < NRN; j++) {
-    const s = src + <usize>j * ldb4;
-    let d = dst + (<usize>j << 2);
-    if (j < n) {
-      for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += ds; }
-    } else {
-      for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += ds; }
-    }
   }
 }
 
