@@ -129,7 +129,9 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
     const [tA, tB, M, N, K] = a;
     if (2 * M * N * K < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return unsplit(a);
     // column shares start at multiples of 16 columns: a multiple of both micro-tile widths
-    // (8 broadcast, 2 dot), and of a 64-byte cache line, so shares do not write the same lines
+    // (8 broadcast, 2 dot), and of a 64-byte cache line, so shares do not write the same lines;
+    // a last share of 9-12 columns takes the narrow path, which sums every element in the
+    // same order as the broadcast path would (assembly/gemm.ts, "Summation order")
     const alignN = 16;
     if (M / 5 >= N / alignN) {
       return byBounds(splitRange(M, T, 5, Math.ceil(MIN_FLOPS / (2 * N * K)), w), (from, to) => {
