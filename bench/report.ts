@@ -201,7 +201,8 @@ function profileTable(r: BenchResults): Table | null {
   const head = ['part of the step'];
   const align: ('l' | 'r')[] = ['l'];
   for (const impl of impls) { head.push(`${implLabel(impl)} ms`, 'share'); align.push('r', 'r'); }
-  const sum = (impl: Impl) => rows.filter((x) => x.impl === impl).reduce((a, x) => a + x.ms, 0);
+  const sums = new Map(impls.map((impl) => [impl, rows.filter((x) => x.impl === impl).reduce((a, x) => a + x.ms, 0)]));
+  const sum = (impl: Impl) => sums.get(impl) ?? 0;
   const body = phases.map((phase) => [phase, ...impls.flatMap((impl) => {
     const x = rows.find((y) => y.impl === impl && y.phase === phase);
     return x ? [fmtMs(x.ms), `${((100 * x.ms) / sum(impl)).toFixed(0)}%`] : ['-', ''];

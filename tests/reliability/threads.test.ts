@@ -37,7 +37,7 @@ vi.mock('../../src/backend/threads/protocol.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/backend/threads/protocol.js')>();
   const hook = 'var r = fn.apply(null, call);';
   if (!actual.WORKER_SOURCE.includes(hook)) throw new Error('the worker source changed: update the crash hook of tests/reliability/threads.test.ts');
-  // every place the worker runs a kernel: a fixed job and a chunk of a chunked call
+  // where the worker runs a kernel (a fixed job or a chunk of a chunked call)
   return { ...actual, WORKER_SOURCE: actual.WORKER_SOURCE.replaceAll(hook, `if (call.indexOf(${hoisted.CRASH}) >= 0) process.exit(70); ${hook}`) };
 });
 

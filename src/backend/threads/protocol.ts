@@ -182,15 +182,9 @@ export const WORKER_SOURCE = `'use strict';
       } else {
         var status = 0;
         try {
-          var fn = fns[ctl[b + FN]];
-          if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[b + FN]);
-          var argc = ctl[b + ARGC];
-          call.length = argc;
-          for (var i = 0; i < argc; i++) call[i] = args[a0 + i];
           var t1 = performance.now();
-          var r = fn.apply(null, call);
+          res[w] = invoke(ctl[b + FN], args, a0, ctl[b + ARGC], -1);
           exec[w] = performance.now() - t1;
-          res[w] = typeof r === 'number' ? r : 0;
         } catch (e) {
           status = 1;
           fail(e);
@@ -199,6 +193,17 @@ export const WORKER_SOURCE = `'use strict';
       }
       Atomics.store(ctl, b + DONE, seq);
       Atomics.notify(ctl, b + DONE);
+    }
+    // runs kernel #f on argc arguments read from src at off (sa >= 0: that argument is
+    // replaced by this worker's scratch pointer); returns its result, 0 if none
+    function invoke(f, src, off, argc, sa) {
+      var fn = fns[f];
+      if (typeof fn !== 'function') throw new Error('unknown kernel #' + f);
+      call.length = argc;
+      for (var i = 0; i < argc; i++) call[i] = src[off + i];
+      if (sa >= 0) call[sa] = args[a0];
+      var r = fn.apply(null, call);
+      return typeof r === 'number' ? r : 0;
     }
     function fail(e) {
       var t = text(e);
@@ -221,14 +226,7 @@ export const WORKER_SOURCE = `'use strict';
         Atomics.add(ctl, b + TAKEN, 1);
         var t1 = performance.now();
         try {
-          var fn = fns[ctl[H + C_FN]];
-          if (typeof fn !== 'function') throw new Error('unknown kernel #' + ctl[H + C_FN]);
-          var argc = ctl[H + C_ARGC], c0 = k * MAX_ARGS, sa = ctl[H + C_SCRATCH_ARG];
-          call.length = argc;
-          for (var i = 0; i < argc; i++) call[i] = chunks[c0 + i];
-          if (sa >= 0) call[sa] = args[a0];
-          var r = fn.apply(null, call);
-          cres[k] = typeof r === 'number' ? r : 0;
+          cres[k] = invoke(ctl[H + C_FN], chunks, k * MAX_ARGS, ctl[H + C_ARGC], ctl[H + C_SCRATCH_ARG]);
         } catch (e) {
           fail(e);
           Atomics.compareExchange(ctl, H + C_ERR, 0, w + 1);
