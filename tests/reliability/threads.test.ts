@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { WorkerHandle } from '../../src/backend/threads/spawn.js';
+import type { ThreadedKernels } from '../../src/backend/threads/kernels.js';
 import { WasmCnnError } from '../../src/errors.js';
 import { SimpleConvNet } from '../../src/models/index.js';
 import { tensor } from '../../src/tensor.js';
@@ -55,6 +56,30 @@ async function threaded(threads: number): Promise<{ backend: Backend; workers: t
 /** A fill large enough to be split over every thread. */
 const BIG = 1 << 20;
 
+/**
+ * Fills `p` with CRASH until worker 1 takes one of the call's chunks and dies in it; returns
+ * that call's error and how long it took. The calling thread takes chunks too, so a worker
+ * that has not woken yet may find none left: such a call must return normally, with every
+ * value filled and no chunk taken by the worker (the one that took a chunk would have died).
+ */
+function crashDuringCall(backend: Backend, p: number): { error: unknown; ms: number } {
+  const pool = (backend.kernels as ThreadedKernels).pool;
+  const view = () => new Float32Array(backend.memory.buffer, p, BIG);
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    view().fill(0);
+    const t0 = performance.now();
+    try {
+      backend.kernels.fill_f32(p, BIG, CRASH);
+    } catch (error) {
+      return { error, ms: performance.now() - t0 };
+    }
+    expect(pool.lastChunks, 'a call that returned normally: the worker took no chunk').toEqual([0]);
+    const v = view();
+    expect(v[0] === Math.fround(CRASH) && v[BIG - 1] === Math.fround(CRASH) && v.every((x) => x === v[0])).toBe(true);
+  }
+  throw new Error('kernel worker 1 took no chunk of 1000 split calls');
+}
+
 const N = 100;
 const x = tensor(uniform(N * 784, 3), [N, 1, 28, 28]);
 const t = Int32Array.from({ length: N }, (_, i) => i % 10);
@@ -72,10 +97,9 @@ describe('threads under failure', () => {
     expect(workers).toHaveLength(1);
     const p = backend.memory.alloc(BIG * 4);
     backend.kernels.fill_f32(p, BIG, 1); // split: the worker is alive and working
-    const t0 = performance.now();
-    const e = thrownSync(() => backend.kernels.fill_f32(p, BIG, CRASH));
-    expect(performance.now() - t0).toBeLessThan(2000);
-    expectLibError(e, WasmCnnError, /fill_f32: kernel worker 1 exited during the call/);
+    const crash = crashDuringCall(backend, p);
+    expect(crash.ms).toBeLessThan(2000);
+    expectLibError(crash.error, WasmCnnError, /fill_f32: kernel worker 1 exited during the call/);
     expect(await workers[0].exited).toBe(70);
     const t1 = performance.now();
     expectLibError(thrownSync(() => backend.kernels.fill_f32(p, BIG, 2)), WasmCnnError, /kernel worker 1 exited; create a new backend/);
@@ -138,7 +162,7 @@ describe('threads under failure', () => {
     expect(sameBytes(paramBytes(nets[2]), paramBytes(nets[0]))).toBe(true);
     // crash a's worker, then dispose a: b keeps giving the reference results
     const p = a.backend.memory.alloc(BIG * 4);
-    expectLibError(thrownSync(() => a.backend.kernels.fill_f32(p, BIG, CRASH)), WasmCnnError, /exited during the call/);
+    expectLibError(crashDuringCall(a.backend, p).error, WasmCnnError, /exited during the call/);
     expectLibError(thrownSync(() => nets[1].predict(x)), WasmCnnError, /kernel worker 1 exited/);
     a.backend.dispose();
     await Promise.all(a.workers.map((w) => w.exited));
