@@ -11,7 +11,7 @@
  */
 import type { Backend } from '../src/backend/backend.js';
 import { Tensor } from '../src/tensor.js';
-import { SimpleConvNet } from '../src/models/index.js';
+import { benchNet } from './net.js';
 import { Adam } from '../src/train/optimizers.js';
 import { loadMnistBytes } from '../src/data/mnist-node.js';
 import { Random } from '../src/random.js';
@@ -62,6 +62,15 @@ export function benchData(): BenchData {
   return { x, t, images: { kind: 'bytes', data: bytes, shape: [BIG_BATCH, 1, 28, 28], scale }, source };
 }
 
+/** The 1,000 images in the backend's memory (X, to dispose), viewed as 10 batches of 100 (xb), with their labels (tb). */
+export function placeBatches(backend: Backend, data: BenchData): { X: Tensor; xb: Tensor[]; tb: Int32Array[] } {
+  const X = backend.tensor(data.x, [BIG_BATCH, 1, 28, 28]);
+  const nb = BIG_BATCH / BATCH;
+  const xb = Array.from({ length: nb }, (_, i) => Tensor.device(backend.memory, X.ptr + i * BATCH * SAMPLE * 4, [BATCH, 1, 28, 28]));
+  const tb = Array.from({ length: nb }, (_, i) => data.t.subarray(i * BATCH, (i + 1) * BATCH));
+  return { X, xb, tb };
+}
+
 export interface E2eRun {
   figures: Figure[];
   profile: ProfileRow[];
@@ -75,16 +84,10 @@ export function runE2e(backend: Backend, impl: Impl, data: BenchData, b: { fast:
   let rows: ProfileRow[] = [];
   const failures: Failure[] = [];
   const notes: string[] = [];
-  const net = new SimpleConvNet({
-    backend, inputDim: [1, 28, 28],
-    convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-    hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42,
-  });
+  const net = benchNet(backend);
   const opt = new Adam({ lr: 0.001, backend });
-  const X = backend.tensor(data.x, [BIG_BATCH, 1, 28, 28]);
-  const nb = BIG_BATCH / BATCH;
-  const xb = Array.from({ length: nb }, (_, i) => Tensor.device(backend.memory, X.ptr + i * BATCH * SAMPLE * 4, [BATCH, 1, 28, 28]));
-  const tb = Array.from({ length: nb }, (_, i) => data.t.subarray(i * BATCH, (i + 1) * BATCH));
+  const { X, xb, tb } = placeBatches(backend, data);
+  const nb = xb.length;
   let step = 0;
   let trained = 0;
   const cases: { name: string; images: number; fn: () => void }[] = [

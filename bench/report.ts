@@ -5,7 +5,7 @@
  */
 import type { BenchResults, Failure, Figure, Impl } from './types.js';
 import { networkGemms } from './kernels.js';
-import { E2E } from './e2e.js';
+import { BATCH as BATCH_IMAGES, E2E } from './e2e.js';
 
 const NETWORK_GEMM_NAMES = new Set(networkGemms().map((g) => g.name));
 
@@ -184,7 +184,7 @@ export function buildTables(r: BenchResults): Table[] {
     unit: 'img/s', shape: false,
     notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100 MNIST images (1,28,28); infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
   });
-  for (const t of [t1, t2, t3, t4, profileTable(r), memoryTable(r)]) if (t) tables.push(t);
+  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r)]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
   if (other.length) {
     tables.push({ title: 'Failures', head: ['implementation', 'what', 'error'], align: ['l', 'l', 'l'], rows: other.map((f) => [implLabel(f.impl), f.name, f.error]), notes: [] });
@@ -216,6 +216,21 @@ function profileTable(r: BenchResults): Table | null {
     title: 'Where a training step goes: SimpleConvNet, batch 100 (ms per call)',
     head, align, rows: body,
     notes: ['Each part timed on its own (median of trials), repeating the work of a real step on its state; the sum can differ a little from the measured step (caches, thread hand-offs).'],
+  };
+}
+
+/** Thread scaling in paired rounds (bench/scaling.ts): one row per case and thread count above 1. */
+function scalingTable(r: BenchResults): Table | null {
+  const rows = r.scaling ?? [];
+  if (!rows.length) return null;
+  const imgs = (ms: number) => fmtNum((BATCH_IMAGES * 1000) / ms);
+  return {
+    title: 'Thread scaling in paired rounds: SimpleConvNet, batch 100 (images/s)',
+    head: ['case', 'threads', '1 thread', 'these threads', 'ratio, median of rounds', 'ratio range', 'rounds'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((x) => [x.name, String(x.threads), imgs(x.oneThreadMs), imgs(x.ms), fmtRatio(x.ratio),
+      `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
+    notes: ['Every thread count on a backend of its own, all alive at once; each round times one trial of each back to back, each trial after one untimed call, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart). Images/s at the median trial.'],
   };
 }
 

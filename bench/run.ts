@@ -14,6 +14,7 @@ import { runPeak } from './peak.js';
 import { runKernels } from './kernels.js';
 import { benchData, runE2e, type BenchData } from './e2e.js';
 import { profileBudget, trainingMemory } from './step.js';
+import { runScaling, scalingBudget } from './scaling.js';
 import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { derive, renderMarkdown, renderText } from './report.js';
@@ -99,14 +100,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   }
 
   // wasm-cnn backends: Wasm at every supported thread count, and the plain-JS backend
-  const ours: { impl: Impl; make: () => Promise<Backend>; description: string }[] = [];
+  const ours: { impl: Impl; make: () => Promise<Backend>; description: string; threads?: number }[] = [];
   if (relaxedOnly) {
     ours.push({ impl: RELAXED_IMPL, make: () => createBackend('wasm', { relaxedSimd: true }), description: 'wasm-cnn Wasm relaxed-SIMD backend (f32x4.relaxed_madd in the GEMMs), 1 thread' });
   } else if (has('kernels') || has('e2e')) {
     const { counts, note } = await wasmThreadCounts();
     if (note) results.notes.push(note);
     for (const t of counts) {
-      ours.push({ impl: wasmImpl(t), make: () => createBackend('wasm', { threads: t }), description: `wasm-cnn Wasm SIMD backend, ${t} thread${t > 1 ? 's' : ''}` });
+      ours.push({ impl: wasmImpl(t), threads: t, make: () => createBackend('wasm', { threads: t }), description: `wasm-cnn Wasm SIMD backend, ${t} thread${t > 1 ? 's' : ''}` });
     }
     ours.push({ impl: 'js', make: () => createBackend('js'), description: 'wasm-cnn plain-JS backend (the kernels\' scalar twins)' });
   }
@@ -155,6 +156,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     }
   }
   if (has('e2e') && data && !relaxedOnly) results.notes.push(`e2e data: ${data.source}.`);
+
+  // thread scaling in paired rounds: every Wasm thread count alive at once, trials interleaved
+  const threaded = ours.filter((o) => o.threads !== undefined && !skip.has(o.impl));
+  if (has('e2e') && !relaxedOnly && threaded.length > 1 && threaded[0].threads === 1) {
+    const made: { impl: Impl; threads: number; backend: Backend }[] = [];
+    try {
+      for (const o of threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
+      results.scaling = runScaling(made, getData(), scalingBudget(quick), log);
+    } catch (e) {
+      results.failures.push({ group: 'e2e', name: 'thread scaling', impl: threaded[threaded.length - 1].impl, error: errorMessage(e) });
+    } finally {
+      for (const m of made) m.backend.dispose();
+    }
+  }
 
   // the relaxed-SIMD build beside them (in a child node with the flag where this engine rejects it)
   if (!relaxedOnly && (has('kernels') || has('e2e')) && !skip.has(RELAXED_IMPL)) {

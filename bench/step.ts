@@ -9,9 +9,10 @@
 import type { Backend } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
 import type { MemoryStats } from '../src/backend/memory.js';
-import { SimpleConvNet } from '../src/models/index.js';
+import type { SimpleConvNet } from '../src/models/index.js';
 import type { Adam } from '../src/train/optimizers.js';
 import { Trainer } from '../src/train/trainer.js';
+import { benchNet } from './net.js';
 import type { ByteImages } from '../src/data/dataset.js';
 import { measure, type Budget } from './timing.js';
 import type { Impl, MemoryRun, ProfileRow } from './types.js';
@@ -70,10 +71,7 @@ export async function trainingMemory(impl: Impl, make: () => Promise<Backend>, i
   epochs: number): Promise<MemoryRun> {
   const backend = await make();
   try {
-    const net = new SimpleConvNet({
-      backend, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-      hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42,
-    });
+    const net = benchNet(backend);
     const stats: MemoryStats[] = [];
     const record = () => { stats.push(backend.memoryStats()); };
     const trainer = new Trainer(net, images, labels, images, labels, {

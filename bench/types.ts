@@ -92,6 +92,22 @@ export interface ProfileRow {
   maxMs: number;
 }
 
+/** One case at one thread count, timed in rounds paired with the 1-thread backend (bench/scaling.ts). */
+export interface ScalingRow {
+  /** The e2e case ("train batch 100 (fwd+bwd+Adam)", "infer batch 100"). */
+  name: string;
+  impl: Impl;
+  threads: number;
+  rounds: number;
+  /** Median per-call time over the rounds: 1 thread, and this thread count. */
+  oneThreadMs: number;
+  ms: number;
+  /** Median over the rounds of (1-thread trial time / this trial's time), and the range. */
+  ratio: number;
+  minRatio: number;
+  maxRatio: number;
+}
+
 /** The Wasm memory of a Trainer run at batch 100 on a fresh backend (bench/step.ts). */
 export interface MemoryRun {
   impl: Impl;
@@ -158,6 +174,8 @@ export interface BenchResults {
   profile?: ProfileRow[];
   /** e2e: Wasm memory of training, per Wasm backend (thread count). */
   memory?: MemoryRun[];
+  /** e2e: thread scaling of training and inference in paired rounds (2 or more thread counts). */
+  scaling?: ScalingRow[];
   failures: Failure[];
   notes: string[];
   /**

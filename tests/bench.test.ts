@@ -131,8 +131,18 @@ describe('npm run bench --quick', () => {
       expect(typeof m.grewAfterFirstStep).toBe('boolean');
     }
 
+    // thread scaling in paired rounds: each case at every thread count above 1, ratios from the rounds
+    const counts = r.impls.filter((i) => /^wasm-\d+t$/.test(i.impl)).map((i) => i.features!.threads);
+    expect((r.scaling ?? []).map((x) => `${x.name} ${x.threads}`)).toEqual([E2E.train, E2E.infer100].flatMap((n) => counts.map((t) => `${n} ${t}`)));
+    for (const x of r.scaling ?? []) {
+      expect(x.rounds).toBe(3); // --quick
+      for (const k of ['oneThreadMs', 'ms', 'ratio', 'minRatio', 'maxRatio'] as const) expect(positive(x[k]), `${x.name} ${x.threads}: ${k}`).toBe(true);
+      expect(x.minRatio <= x.ratio && x.ratio <= x.maxRatio, `${x.name} ${x.threads}`).toBe(true);
+    }
+
     const md = checkFiles(r);
     expect(md).toMatch(/^# wasm-cnn benchmark/);
+    if (counts.length) expect(md).toMatch(/\| train batch 100 \(fwd\+bwd\+Adam\) \| 2 \| [\d,]+ \| [\d,]+ \| [\d.]+x \| [\d.]+x-[\d.]+x \| 3 \|/);
     expect(md).toMatch(/\| part of the step \| Wasm ms \| share \|(?: Wasm \d+t ms \| share \|)* JS ms \| share \|/);
     expect(md).toMatch(/\| sum of the parts \| [\d.]+ \| 100% \|/);
     expect(md).toMatch(/\| Wasm \| [\d.]+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| (yes|no) \| 10 \|/);
@@ -226,5 +236,12 @@ describe('bench report', () => {
     expect(md2).toContain('| sum of the parts | 4.00 | 100% | 2.00 | 100% |');
     expect(md2).toContain('| measured step (train batch 100) | 1000.0 |  | - |  |');
     expect(md2).toContain('| Wasm | 27.0 | 27.0 | 26.0 / 26.0 | no | 30 |');
+    expect(md2).not.toContain('Thread scaling');
+    // thread scaling: images/s from the median per-call times, the rounds' ratios as given
+    r.scaling = [{ name: E2E.train, impl: 'wasm-2t', threads: 2, rounds: 15, oneThreadMs: 10, ms: 5.5, ratio: 1.8, minRatio: 1.5, maxRatio: 1.95 }];
+    const md3 = renderMarkdown(r);
+    expect(md3).toContain('## Thread scaling in paired rounds: SimpleConvNet, batch 100 (images/s)');
+    expect(md3).toContain('| case | threads | 1 thread | these threads | ratio, median of rounds | ratio range | rounds |');
+    expect(md3).toContain('| train batch 100 (fwd+bwd+Adam) | 2 | 10,000 | 18,182 | 1.80x | 1.50x-1.95x | 15 |');
   });
 });
