@@ -257,7 +257,7 @@ function headerLines(r: BenchResults): string[] {
   const e = r.environment;
   const lines = [
     `wasm-cnn bench ${r.date}${r.quick ? ' (--quick: smoke test, not for comparison)' : ''}; groups: ${r.groups.join(', ')}; ${(r.durationMs / 1000).toFixed(0)} s`,
-    `machine: ${e.cpu}, ${e.cores} cores; Node ${e.node} (V8 ${e.v8}) ${e.platform}/${e.arch}`,
+    `machine: ${e.cpu}${e.cpuDetail ? ` (${e.cpuDetail})` : ''}, ${e.cores} cores; Node ${e.node} (V8 ${e.v8}) ${e.platform}/${e.arch}`,
     'figures: median of timed trials after warm-up, (min-max) over the trials; ratios from the same run',
   ];
   for (const i of r.impls) {

@@ -4,7 +4,7 @@
  * `npm run bench` via bench/main.ts and by `wasm-cnn bench`).
  */
 import { cpus, availableParallelism } from 'node:os';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackend } from '../src/backend/create.js';
@@ -43,6 +43,20 @@ async function wasmThreadCounts(): Promise<{ counts: number[]; note?: string }> 
   return { counts, note };
 }
 
+/** "family 25, model 17, 2596 MHz" from /proc/cpuinfo (Linux); undefined elsewhere. */
+function cpuDetail(): string | undefined {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(info)?.[1].trim();
+    const parts = [['family', field('cpu family')], ['model', field('model')]].filter(([, v]) => v).map(([k, v]) => `${k} ${v}`);
+    const mhz = field('cpu MHz');
+    if (mhz) parts.push(`${Math.round(Number(mhz))} MHz`);
+    return parts.length ? parts.join(', ') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function wasmImpl(threads: number): Impl {
   return threads === 1 ? 'wasm' : `wasm-${threads}t`;
 }
@@ -78,6 +92,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       platform: process.platform,
       arch: process.arch,
       cpu: cpus()[0]?.model?.trim() || 'unknown',
+      cpuDetail: cpuDetail(),
       cores: typeof availableParallelism === 'function' ? availableParallelism() : cpus().length,
     },
     impls: [],

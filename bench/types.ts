@@ -165,6 +165,8 @@ export interface BenchResults {
     platform: string;
     arch: string;
     cpu: string;
+    /** Linux: the CPU's family and model numbers and clock from /proc/cpuinfo (tells apart hosts that share a model name). */
+    cpuDetail?: string;
     cores: number;
   };
   impls: ImplInfo[];
