@@ -123,6 +123,31 @@ const planeIn = (hIdx: number) => (a: Args) => a[hIdx] * a[hIdx + 1] * 4;
 const planeOut = (hIdx: number) => (a: Args) =>
   outDim(a[hIdx], a[hIdx + 2], a[hIdx + 4], a[hIdx + 6]) * outDim(a[hIdx + 1], a[hIdx + 3], a[hIdx + 5], a[hIdx + 7]) * 4;
 
+/** OH*OW of a conv call whose H, W, KH, KW, strideH, strideW, padH, padW are at the given argument indices. */
+const convOHW = (a: Args, H: number, KH: number) =>
+  outDim(a[H], a[KH], a[KH + 2], a[KH + 4]) * outDim(a[H + 1], a[KH + 1], a[KH + 3], a[KH + 5]);
+
+/**
+ * conv_fwd / conv_bwd_data, (src, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): images, each
+ * thread with its own col scratch. `src` (argument 0) and the output at `dst` hold images of
+ * the input ('x': C*H*W floats) or of the output ('y': FN*OH*OW floats).
+ */
+function convImages(src: 'x' | 'y', dst: number, dstKind: 'x' | 'y'): Splitter {
+  return (a, T, w) => {
+    const [, N, C, H, W, , FN, KH, KW] = a;
+    const OHW = convOHW(a, 3, 7);
+    const floats = { x: C * H * W, y: FN * OHW };
+    const perImage = Math.max(1, 2 * FN * OHW * C * KH * KW);
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
+      const p = a.slice();
+      p[0] = a[0] + from * floats[src] * 4;
+      p[1] = to - from;
+      p[dst] = a[dst] + from * floats[dstKind] * 4;
+      return p;
+    });
+  };
+}
+
 const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   // (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
   gemm_f32: (a, T, w) => {
@@ -151,38 +176,15 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
     });
   },
 
-  // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, y, col)
-  conv_fwd_f32: (a, T, w) => {
-    const [, N, C, H, W, , FN, KH, KW, sH, sW, pH, pW] = a;
-    const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
-    const perImage = Math.max(1, 2 * FN * OHW * C * KH * KW);
-    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
-      const p = a.slice();
-      p[0] = a[0] + from * C * H * W * 4;
-      p[1] = to - from;
-      p[15] = a[15] + from * FN * OHW * 4;
-      return p;
-    });
-  },
-
-  // (dy, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, dx, dcol)
-  conv_bwd_data_f32: (a, T, w) => {
-    const [, N, C, H, W, , FN, KH, KW, sH, sW, pH, pW] = a;
-    const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
-    const perImage = Math.max(1, 2 * FN * OHW * C * KH * KW);
-    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
-      const p = a.slice();
-      p[0] = a[0] + from * FN * OHW * 4;
-      p[1] = to - from;
-      p[13] = a[13] + from * C * H * W * 4;
-      return p;
-    });
-  },
+  // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, y, col): x images -> y images
+  conv_fwd_f32: convImages('x', 15, 'y'),
+  // (dy, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, dx, dcol): dy images -> dx images
+  conv_bwd_data_f32: convImages('y', 13, 'x'),
 
   // (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, dw, col)
   conv_bwd_filter_f32: (a, T, w) => {
-    const [, , N, , H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1] = a;
-    const OHW = outDim(H, KH, sH, pH) * outDim(W, KW, sW, pW);
+    const N = a[2], FN = a[6], r0 = a[13], r1 = a[14];
+    const OHW = convOHW(a, 4, 7);
     // column shares start at even columns of the whole dW (the dot path's column pairs)
     if (r1 <= r0 || r0 % 2 !== 0) return unsplit(a);
     return byBounds(splitRange(r1 - r0, T, 2, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * N)), w), (from, to) => {
@@ -233,9 +235,6 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
 };
 
 /** Conv kernels' scratch: argument index and bytes one share needs; workers get blocks of their own. */
-/** OH*OW of a conv call whose H, W, KH, KW, strideH, strideW, padH, padW are at the given argument indices. */
-const convOHW = (a: Args, H: number, KH: number) =>
-  outDim(a[H], a[KH], a[KH + 2], a[KH + 4]) * outDim(a[H + 1], a[KH + 1], a[KH + 3], a[KH + 5]);
 const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => number }>> = {
   // conv_fwd / conv_bwd_data: (ptr, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): CKK * OHW floats
   conv_fwd_f32: { arg: 16, bytes: (a) => a[2] * a[7] * a[8] * convOHW(a, 3, 7) * 4 },
