@@ -4,7 +4,7 @@
 // registers and every mul needs a temporary, so a tile holds at most ~11 accumulators
 // without spilling; the main micro-kernels keep 9 or 10.
 //
-//  * broadcast path (NN, TN, TT, NT with a short k): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
+//  * broadcast path (every gemm_f32 call but the narrow ones): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
 //    accumulators; per k it loads one 8-wide k-row of the op(B) panel and broadcasts the 5
 //    op(A) values of that k. Both panels are read as k-rows: base pointer + byte stride per k.
 //    - op(A): blocks of MC x KC are packed into PACK_A, panels of MR rows, k-major
@@ -30,20 +30,25 @@
 //    packing); op(B) is packed per k-block as (kc, 12), zero padded; the last 8 + (1..4)
 //    columns are stored lane-exactly (`store_cols`).
 //
-//  * dot path (NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A) rows and op(B)
-//    columns are both contiguous runs of k, so nothing is packed: `dot_5x2_simd` keeps 5x2
-//    dot products as 10 f32x4 accumulators over k (4 k per step), reduces them horizontally
-//    at the end and writes C. K tails use v128.load32_zero (one k per step), so no row is
-//    read past its end. With a short k (e.g. K = 10 in the backward pass of a 10-class
-//    layer) the horizontal sums would dominate, and the broadcast or narrow path is faster.
+//  * dot path (`gemm_nt_dots`, NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A)
+//    rows and op(B) columns are both contiguous runs of k, so nothing is packed: `dot_5x2_simd`
+//    keeps 5x2 dot products as 10 f32x4 accumulators over k (4 k per step), reduces them
+//    horizontally at the end and writes C. K tails use v128.load32_zero (one k per step), so
+//    no row is read past its end. The convolution's weight gradient calls it: few columns
+//    (C*KH*KW, e.g. 25) over a long k (OH*OW, e.g. 576), where the broadcast path would spend
+//    its time on a mostly-empty edge tile. gemm_f32 itself takes the broadcast path for NT:
+//    with many columns it measured 10-27% faster than the dot path on a Zen 4 host (NT 512,
+//    1024, 100x4320x100) and within ~5% of it on a Zen 5 one. With a short k the horizontal
+//    sums would dominate, and `gemm_nt_dots` hands the call to gemm_f32.
 //
 // Summation order: on the broadcast and narrow paths each element of C is one accumulator
 // lane summed over k in order (in k-blocks of KC), except on the one or two rows left after
 // the last full 5-row tile, which `micro_1x8_simd` sums with even and odd k apart on both
 // paths; the dot path adds 4 interleaved partial sums. Which order an element gets depends
-// only on the transposes, K and whether its row is such a leftover row, not on N or on the
-// rows it shares a block with, so a call split into row shares at multiples of MR or into
-// column shares (src/backend/threads/kernels.ts) gives bit-identical results.
+// only on the entry point (gemm_f32 or gemm_nt_dots), the transposes, K and whether its row
+// is such a leftover row, not on N or on the rows it shares a block with, so a call split
+// into row shares at multiples of MR or into column shares (src/backend/threads/kernels.ts)
+// gives bit-identical results.
 //
 // beta == 0 never reads C (NaN in C does not leak). alpha == 0 or K == 0 only scales C.
 // The order of the k-summation differs from the plain-JS twin (k-blocks of KC; 4 interleaved
@@ -68,7 +73,7 @@ const MC: i32 = 40;  // rows of op(A) per packed block (8 panels): 40 * 256 * 4 
 // (MC = 120 measured a few % faster at 512^3, but all static data must fit the 1 initial
 // page that asconfig.json declares; see the note at PACK_A.)
 const NRN: i32 = 12; // columns of the narrow path's tile (3 x f32x4); its tile has 3 rows
-const DOT_MIN_K: i32 = 32; // NT with a shorter k: the broadcast (or narrow) path, see the header
+const DOT_MIN_K: i32 = 32; // gemm_nt_dots with a shorter k: gemm_f32, see the header
 const KCD: i32 = 512; // k-block of the dot path: 5 A rows + 2 B rows = 14 KiB, in L1
 const NCD_BYTES: i32 = 192 * 1024; // op(B) columns per dot block: nc * kc * 4 <= this (L2)
 
@@ -112,9 +117,22 @@ export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  if (transA == 0 && transB != 0 && K >= DOT_MIN_K) gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else if (N > NR && N <= NRN) gemm_narrow(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (N > NR && N <= NRN) gemm_narrow(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else gemm_broadcast(transA != 0, transB != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/**
+ * C = alpha * A * B^T + beta * C by dot products (the dot path) when k is long enough,
+ * else gemm_f32. Not a kernel of the ABI: the convolution's weight gradient calls it.
+ */
+export function gemm_nt_dots(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
+  beta: f32, C: usize, ldc: i32): void {
+  // A: (M, K) row stride lda; B: (N, K) row stride ldb; C: (M, N) row stride ldc
+  if (K < DOT_MIN_K || M <= 0 || N <= 0 || alpha == 0) {
+    gemm_f32(0, 1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /** C: (M, N) = beta * C; beta == 0 writes zeros without reading C. */

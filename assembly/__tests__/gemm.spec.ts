@@ -1,6 +1,7 @@
-// gemm_f32: hand-checked products and small odd shapes (micro-kernel tails, K tails of the dot
-// path, edge tiles) against a naive triple loop written here, for all four transposes.
-import { gemm_f32 } from '../gemm';
+// gemm_f32: hand-checked products and small odd shapes (micro-kernel tails, edge tiles)
+// against a naive triple loop written here, for all four transposes; gemm_nt_dots (the dot
+// path of the convolution's weight gradient): its tails, k-blocks and column blocks.
+import { gemm_f32, gemm_nt_dots } from '../gemm';
 
 function ptr<T>(a: StaticArray<T>): usize {
   return changetype<usize>(a);
@@ -43,8 +44,8 @@ function naive(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, A: StaticAr
   return out;
 }
 
-/** Runs one random case and checks every cell of C (padding columns must be untouched). */
-function checkCase(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, beta: f32, pad: i32, seed: u32): void {
+/** Runs one random case and checks every cell of C (padding columns must be untouched); `dots`: through gemm_nt_dots (NT only). */
+function checkCase(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, beta: f32, pad: i32, seed: u32, dots: bool = false): void {
   const lda = (tA ? M : K) + pad;
   const ldb = (tB ? K : N) + pad;
   const ldc = N + pad;
@@ -53,7 +54,8 @@ function checkCase(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, beta: f
   const C = beta == 0 ? filled(M * ldc, NaN) : pseudo(M * ldc, seed + 2);
   for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) C[i * ldc + j] = 777;
   const want = naive(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  gemm_f32(tA, tB, M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
+  if (dots) gemm_nt_dots(M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
+  else gemm_f32(tA, tB, M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
   const tol: f32 = <f32>(K + 8) * 1.2e-7 * 4;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < ldc; j++) {
@@ -146,5 +148,38 @@ describe('gemm_f32', () => {
     // ldb = 256 floats = 1 KiB: the non-transposed B is packed instead of read in place
     checkCase(0, 0, 12, 20, 70, 1, 0, 256 - 20, 300);
     checkCase(1, 0, 12, 20, 70, 1, 1, 256 - 20, 301);
+  });
+});
+
+describe('gemm_nt_dots', () => {
+  it('odd shapes hit every dot tail (rows % 5, an odd last column, K % 4), and a short k goes to gemm_f32', () => {
+    let seed: u32 = 400;
+    const dims: i32[] = [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 17];
+    const ks: i32[] = [32, 33, 34, 35, 45, 100, 5, 31];
+    for (let d = 0; d < dims.length; d++) {
+      for (let q = 0; q < ks.length; q++) {
+        const M = dims[d];
+        const N = dims[(d + q + 3) % dims.length];
+        checkCase(0, 1, M, N, ks[q], 1, 0, q % 3, seed++, true);
+        checkCase(0, 1, N, M, ks[q], -0.5, 2, 1, seed++, true);
+      }
+    }
+  });
+
+  it('k-blocks (K > 512) accumulate with beta; column blocks (N * kc * 4 > 192 KiB)', () => {
+    checkCase(0, 1, 7, 10, 530, 1, 0.5, 1, 500, true);
+    checkCase(0, 1, 12, 101, 530, -1, 0, 0, 501, true);
+    checkCase(0, 1, 30, 25, 576, 1, 1, 2, 502, true); // the weight gradient of a 30x5x5 convolution on 28x28
+  });
+
+  it('alpha == 0 only scales C, and M or N of 0 writes nothing', () => {
+    const A = filled(64, NaN);
+    const B = filled(64, NaN);
+    const C = StaticArray.fromArray<f32>([1, 2, 3, 4]);
+    gemm_nt_dots(2, 2, 32, 0, ptr(A), 32, ptr(B), 32, 2, ptr(C), 2);
+    expect<f32>(C[3]).toBe(8);
+    gemm_nt_dots(0, 2, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
+    gemm_nt_dots(2, 0, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
+    expect<f32>(C[0]).toBe(2);
   });
 });

@@ -127,7 +127,7 @@ const dim = fc.oneof(
 const kdim = fc.oneof(
   fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9, 25, 31, 33),
   fc.integer({ min: 1, max: 120 }),
-  fc.integer({ min: 250, max: 620 }), // crosses the k-blocks (256 broadcast, 512 dot)
+  fc.integer({ min: 250, max: 620 }), // crosses the k-blocks (256 broadcast and narrow)
 );
 const pad = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 9 }));
 const caseArb: fc.Arbitrary<Case> = fc.record({
@@ -176,7 +176,7 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
     }
   });
 
-  it('NT with a short k (K < 32: the broadcast and narrow paths instead of the dot path)', () => {
+  it('NT with a short k (K < 32), through the broadcast and narrow paths', () => {
     let seed = 900;
     for (const K of [1, 2, 5, 10, 16, 31, 32, 33]) {
       for (const [M, N] of [[100, 100], [7, 13], [1, 10], [12, 4], [42, 26], [5, 8]]) {
@@ -190,7 +190,7 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
       const tA = t & 1, tB = t >> 1;
       // ldb = 256 floats (1 KiB): a non-transposed B is packed rather than read in place
       checkBoth({ tA, tB, M: 43, N: 21, K: 300, alpha: 1, beta: 0.5, padA: tA ? 256 - 43 : 0, padB: tB ? 0 : 256 - 21, padC: 3, seed: 50 + t });
-      // the dot path's column chunks (N * kc * 4 > 192 KiB) and k-blocks (K > 512)
+      // several k-blocks (K > 512) and column panels
       checkBoth({ tA, tB, M: 12, N: 101, K: 530, alpha: -1, beta: 0, padA: 1, padB: 0, padC: 0, seed: 60 + t });
     }
   });

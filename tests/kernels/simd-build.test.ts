@@ -1,7 +1,8 @@
 // The shipped kernel module really is SIMD where it matters: reads build/kernels.simd.wasm
 // with binaryen (the copy that ships with assemblyscript) and checks that the code reachable
-// from the gemm_f32 export has inner loops made of f32x4 mul/add over v128 loads (both
-// micro-kernels: the 5x8 broadcast tile and the 5x2 dot tile), and no relaxed SIMD. The named
+// from the gemm_f32 and conv_bwd_filter_f32 exports has inner loops made of f32x4 mul/add
+// over v128 loads (the micro-kernels: the 5x8 broadcast tile, and the 5x2 dot tile of the
+// convolution's weight gradient), and no relaxed SIMD. The named
 // text file the build writes next to it (build/kernels.simd.wat) must show the micro-kernels
 // as functions of their own: their speed in V8 depends on it (see assembly/gemm.ts).
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -61,11 +62,14 @@ beforeAll(() => {
   const text = mod.emitText();
   mod.dispose();
   fns = functions(text);
-  const exp = /\(export "gemm_f32" \(func (\$[^\s()]+)\)\)/.exec(text);
-  if (!exp) throw new Error('build/kernels.simd.wasm does not export gemm_f32');
-  // call graph from the export
-  const seen = new Set<string>([exp[1]]);
-  const todo = [exp[1]];
+  const roots = ['gemm_f32', 'conv_bwd_filter_f32'].map((name) => {
+    const exp = new RegExp(`\\(export "${name}" \\(func (\\$[^\\s()]+)\\)\\)`).exec(text);
+    if (!exp) throw new Error(`build/kernels.simd.wasm does not export ${name}`);
+    return exp[1];
+  });
+  // call graph from the exports
+  const seen = new Set<string>(roots);
+  const todo = [...roots];
   while (todo.length) {
     const fn = fns.get(todo.pop()!);
     if (!fn) continue;
@@ -79,7 +83,7 @@ beforeAll(() => {
   reachable = [...seen].map((n) => fns.get(n)).filter((f): f is Func => f !== undefined);
 });
 
-describe('build/kernels.simd.wasm: gemm_f32 is f32x4 code', () => {
+describe('build/kernels.simd.wasm: gemm_f32 and the convolution\'s weight gradient are f32x4 code', () => {
   it('reaches more than one function (the driver calls its micro-kernels)', () => {
     expect(reachable.length).toBeGreaterThan(1);
   });

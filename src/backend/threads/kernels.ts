@@ -8,9 +8,8 @@
  *                               element keeps the same vector/scalar code path)
  *   pooling                     planes;  bias_add_channels: images;  bias_add_rows, softmax: rows
  *   gemm_f32                    rows of C at multiples of 5 (the micro-tile height) or columns
- *                               at multiples of 16 (of both tile widths, 8 broadcast and 2 dot,
- *                               and of a cache line), never K, so each element keeps its
- *                               micro-kernel and k-order
+ *                               at multiples of 16 (of the 8-wide tile and of a cache line),
+ *                               never K, so each element keeps its micro-kernel and k-order
  *   conv_fwd_f32, conv_bwd_data images, each thread with its own col scratch
  *   conv_bwd_filter_f32         columns of dW (rows of im2col) at even boundaries: each thread
  *                               sums all images, in order, into its own columns
@@ -153,8 +152,8 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   gemm_f32: (a, T, w) => {
     const [tA, tB, M, N, K] = a;
     if (2 * M * N * K < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return unsplit(a);
-    // column shares start at multiples of 16 columns: a multiple of both micro-tile widths
-    // (8 broadcast, 2 dot), and of a 64-byte cache line, so shares do not write the same lines;
+    // column shares start at multiples of 16 columns: a multiple of the micro-tile width (8)
+    // and of a 64-byte cache line, so shares do not write the same lines;
     // a last share of 9-12 columns takes the narrow path, which sums every element in the
     // same order as the broadcast path would (assembly/gemm.ts, "Summation order")
     const alignN = 16;
@@ -185,7 +184,7 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   conv_bwd_filter_f32: (a, T, w) => {
     const N = a[2], FN = a[6], r0 = a[13], r1 = a[14];
     const OHW = convOHW(a, 4, 7);
-    // column shares start at even columns of the whole dW (the dot path's column pairs)
+    // column shares start at even columns of the whole dW (the column pairs of its dot path, assembly/gemm.ts gemm_nt_dots)
     if (r1 <= r0 || r0 % 2 !== 0) return unsplit(a);
     return byBounds(splitRange(r1 - r0, T, 2, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * N)), w), (from, to) => {
       const p = a.slice();
