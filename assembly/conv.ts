@@ -12,7 +12,7 @@
 //
 // Scratch (col, dcol) is one image's worth per call: the caller gives each concurrent call
 // its own. Nothing here allocates; GEMM uses its instance's packing scratch (gemm.ts).
-import { gemm_f32, gemm_nt_dots } from './gemm';
+import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
 import { im2col_rows, col2im_f32 } from './im2col';
 import { outDim } from './window';
 import { bias_add_channels_f32, channel_sums } from './bias';
@@ -84,7 +84,7 @@ export function conv_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32,
   for (let n = 0; n < N; n++, xn += xStride, dyn += yStride) {
     im2col_rows(xn, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col);
     // acc (FN, rows) (+)= dy_n (FN, OHW) * col^T (OHW, rows)
-    gemm_nt_dots(FN, rows, OHW, 1, dyn, OHW, col, OHW, n == 0 ? 0 : 1, acc, rows);
+    gemm_nt_dots_f32(FN, rows, OHW, 1, dyn, OHW, col, OHW, n == 0 ? 0 : 1, acc, rows);
   }
   for (let f = 0; f < FN; f++) memory.copy(dwr + (<usize>(f * CKK) << 2), acc + <usize>f * rowBytes, rowBytes);
 }

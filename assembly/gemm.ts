@@ -30,7 +30,7 @@
 //    packing); op(B) is packed per k-block as (kc, 12), zero padded; the last 8 + (1..4)
 //    columns are stored lane-exactly (`store_cols`).
 //
-//  * dot path (`gemm_nt_dots`, NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A)
+//  * dot path (`gemm_nt_dots_f32`, NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A)
 //    rows and op(B) columns are both contiguous runs of k, so nothing is packed: `dot_5x2_simd`
 //    keeps 5x2 dot products as 10 f32x4 accumulators over k (4 k per step), reduces them
 //    horizontally at the end and writes C. K tails use v128.load32_zero (one k per step), so
@@ -39,13 +39,13 @@
 //    its time on a mostly-empty edge tile. gemm_f32 itself takes the broadcast path for NT:
 //    with many columns it measured 10-27% faster than the dot path on a Zen 4 host (NT 512,
 //    1024, 100x4320x100) and within ~5% of it on a Zen 5 one. With a short k the horizontal
-//    sums would dominate, and `gemm_nt_dots` hands the call to gemm_f32.
+//    sums would dominate, and `gemm_nt_dots_f32` hands the call to gemm_f32.
 //
 // Summation order: on the broadcast and narrow paths each element of C is one accumulator
 // lane summed over k in order (in k-blocks of KC), except on the one or two rows left after
 // the last full 5-row tile, which `micro_1x8_simd` sums with even and odd k apart on both
 // paths; the dot path adds 4 interleaved partial sums. Which order an element gets depends
-// only on the entry point (gemm_f32 or gemm_nt_dots), the transposes, K and whether its row
+// only on the entry point (gemm_f32 or gemm_nt_dots_f32), the transposes, K and whether its row
 // is such a leftover row, not on N or on the rows it shares a block with, so a call split
 // into row shares at multiples of MR or into column shares (src/backend/threads/kernels.ts)
 // gives bit-identical results.
@@ -123,9 +123,9 @@ export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha
 
 /**
  * C = alpha * A * B^T + beta * C by dot products (the dot path) when k is long enough,
- * else gemm_f32. Not a kernel of the ABI: the convolution's weight gradient calls it.
+ * else gemm_f32: for few columns over a long k, e.g. the convolution's weight gradient.
  */
-export function gemm_nt_dots(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
+export function gemm_nt_dots_f32(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32): void {
   // A: (M, K) row stride lda; B: (N, K) row stride ldb; C: (M, N) row stride ldc
   if (K < DOT_MIN_K || M <= 0 || N <= 0 || alpha == 0) {

@@ -25,6 +25,8 @@ export interface GemmShape {
   K: number;
   /** beta of the call (1 where the network accumulates, e.g. conv dW over the images of a batch). */
   beta?: number;
+  /** Timed through gemm_nt_dots_f32 (NT as dot products), as the network computes it, instead of gemm_f32. */
+  dots?: boolean;
 }
 
 export const VARIANTS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
@@ -58,7 +60,7 @@ export function networkGemms(): GemmShape[] {
   const B = NET.N;
   return [
     { name: 'conv fwd W*col (per image)', transA: false, transB: false, M: NET.FN, N: OHW, K: CKK },
-    { name: 'conv dW dy*col^T (per image)', transA: false, transB: true, M: NET.FN, N: CKK, K: OHW, beta: 1 },
+    { name: 'conv dW dy*col^T (per image)', transA: false, transB: true, M: NET.FN, N: CKK, K: OHW, beta: 1, dots: true },
     { name: 'conv dcol W^T*dy (per image)', transA: true, transB: false, M: CKK, N: OHW, K: NET.FN },
     { name: 'affine1 fwd x*W', transA: false, transB: false, M: B, N: NET.hidden, K: flat },
     { name: 'affine1 dW x^T*dout', transA: true, transB: false, M: flat, N: NET.hidden, K: B },
@@ -70,7 +72,7 @@ export function networkGemms(): GemmShape[] {
 }
 
 export function gemmShapeLabel(g: GemmShape): string {
-  return `${variantName(g.transA, g.transB)} (${g.M},${g.N},${g.K})`;
+  return `${variantName(g.transA, g.transB)}${g.dots ? ' dots' : ''} (${g.M},${g.N},${g.K})`;
 }
 
 export function gemmFlops(g: GemmShape): number {
@@ -142,15 +144,19 @@ function gemmCase(backend: Backend, bufs: Buffers, g: GemmShape): Case {
       const ldb = g.transB ? K : N;
       const tA = +g.transA;
       const tB = +g.transB;
+      if (g.dots && (tA || !tB)) throw new Error(`${g.name}: gemm_nt_dots_f32 is NT only`);
+      const call = g.dots
+        ? (alpha: number) => k.gemm_nt_dots_f32(M, N, K, alpha, A, lda, B, ldb, beta, C, N)
+        : (alpha: number) => k.gemm_f32(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
       if (beta) {
         // accumulating calls: keep C bounded by alternating the sign of alpha
         let alpha = 1;
         return () => {
-          k.gemm_f32(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+          call(alpha);
           alpha = -alpha;
         };
       }
-      return () => k.gemm_f32(tA, tB, M, N, K, 1, A, lda, B, ldb, 0, C, N);
+      return () => call(1);
     },
   };
 }

@@ -1,7 +1,7 @@
 // gemm_f32: hand-checked products and small odd shapes (micro-kernel tails, edge tiles)
-// against a naive triple loop written here, for all four transposes; gemm_nt_dots (the dot
+// against a naive triple loop written here, for all four transposes; gemm_nt_dots_f32 (the dot
 // path of the convolution's weight gradient): its tails, k-blocks and column blocks.
-import { gemm_f32, gemm_nt_dots } from '../gemm';
+import { gemm_f32, gemm_nt_dots_f32 } from '../gemm';
 
 function ptr<T>(a: StaticArray<T>): usize {
   return changetype<usize>(a);
@@ -44,7 +44,7 @@ function naive(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, A: StaticAr
   return out;
 }
 
-/** Runs one random case and checks every cell of C (padding columns must be untouched); `dots`: through gemm_nt_dots (NT only). */
+/** Runs one random case and checks every cell of C (padding columns must be untouched); `dots`: through gemm_nt_dots_f32 (NT only). */
 function checkCase(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, beta: f32, pad: i32, seed: u32, dots: bool = false): void {
   const lda = (tA ? M : K) + pad;
   const ldb = (tB ? K : N) + pad;
@@ -54,7 +54,7 @@ function checkCase(tA: i32, tB: i32, M: i32, N: i32, K: i32, alpha: f32, beta: f
   const C = beta == 0 ? filled(M * ldc, NaN) : pseudo(M * ldc, seed + 2);
   for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) C[i * ldc + j] = 777;
   const want = naive(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  if (dots) gemm_nt_dots(M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
+  if (dots) gemm_nt_dots_f32(M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
   else gemm_f32(tA, tB, M, N, K, alpha, ptr(A), lda, ptr(B), ldb, beta, ptr(C), ldc);
   const tol: f32 = <f32>(K + 8) * 1.2e-7 * 4;
   for (let i = 0; i < M; i++) {
@@ -151,7 +151,7 @@ describe('gemm_f32', () => {
   });
 });
 
-describe('gemm_nt_dots', () => {
+describe('gemm_nt_dots_f32', () => {
   it('odd shapes hit every dot tail (rows % 5, an odd last column, K % 4), and a short k goes to gemm_f32', () => {
     let seed: u32 = 400;
     const dims: i32[] = [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 17];
@@ -176,10 +176,10 @@ describe('gemm_nt_dots', () => {
     const A = filled(64, NaN);
     const B = filled(64, NaN);
     const C = StaticArray.fromArray<f32>([1, 2, 3, 4]);
-    gemm_nt_dots(2, 2, 32, 0, ptr(A), 32, ptr(B), 32, 2, ptr(C), 2);
+    gemm_nt_dots_f32(2, 2, 32, 0, ptr(A), 32, ptr(B), 32, 2, ptr(C), 2);
     expect<f32>(C[3]).toBe(8);
-    gemm_nt_dots(0, 2, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
-    gemm_nt_dots(2, 0, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
+    gemm_nt_dots_f32(0, 2, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
+    gemm_nt_dots_f32(2, 0, 32, 1, ptr(A), 32, ptr(B), 32, 0, ptr(C), 2);
     expect<f32>(C[0]).toBe(2);
   });
 });

@@ -19,6 +19,14 @@ export interface Kernels {
   gemm_f32(transA: number, transB: number, M: number, N: number, K: number,
     alpha: number, A: Ptr, lda: number, B: Ptr, ldb: number,
     beta: number, C: Ptr, ldc: number): void;
+  /**
+   * C = alpha * A * B^T + beta * C (gemm_f32 with transA = 0, transB = 1) computed as dot
+   * products over contiguous runs of k: faster than gemm_f32 for few columns over a long k
+   * (the convolution's weight gradient, (FN, CKK, OH*OW)); with K < 32 it is gemm_f32.
+   * A: (M, K), row stride lda; B: (N, K), row stride ldb; C: (M, N), row stride ldc.
+   */
+  gemm_nt_dots_f32(M: number, N: number, K: number, alpha: number, A: Ptr, lda: number, B: Ptr, ldb: number,
+    beta: number, C: Ptr, ldc: number): void;
 
   // ---- im2col.ts (one image at a time, Caffe layout) --------------------------
   /** x: (C, H, W); col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1 (floor). */
@@ -141,7 +149,7 @@ export interface Kernels {
 
 /** Names of every kernel, used to check that a module exports the whole ABI. */
 export const KERNEL_NAMES = [
-  'gemm_f32',
+  'gemm_f32', 'gemm_nt_dots_f32',
   'im2col_f32', 'col2im_f32',
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',

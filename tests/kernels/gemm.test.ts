@@ -1,4 +1,4 @@
-// gemm_f32: Wasm vs JS vs a naive triple loop (f64), property-based over random shapes
+// gemm_f32 and gemm_nt_dots_f32: Wasm vs JS vs a naive triple loop (f64), property-based over random shapes
 // (fast-check, seeded): M/N/K of 1, primes and non-multiples of 4 and of the micro-tiles,
 // leading dimensions larger than the minimum (incl. 1 KiB multiples), alpha/beta values incl.
 // beta = 0 over a NaN-filled C, all four transposes; plus the shapes of SimpleConvNet.
@@ -25,6 +25,8 @@ beforeAll(async () => {
 interface Case {
   tA: number; tB: number; M: number; N: number; K: number;
   alpha: number; beta: number; padA: number; padB: number; padC: number; seed: number;
+  /** Through gemm_nt_dots_f32 (tA = 0, tB = 1) instead of gemm_f32. */
+  dots?: boolean;
 }
 
 interface Inputs { A: Float32Array; lda: number; B: Float32Array; ldb: number; C: Float32Array; ldc: number }
@@ -75,7 +77,8 @@ function run(h: Harness, cs: Case, x: Inputs) {
     const pc = h.alloc(x.C.length + GUARD);
     new Float32Array(h.backend.memory.buffer, pc, x.C.length).set(x.C);
     new Float32Array(h.backend.memory.buffer, pc + x.C.length * 4, GUARD).fill(SENTINEL);
-    h.k.gemm_f32(cs.tA, cs.tB, cs.M, cs.N, cs.K, cs.alpha, pa, x.lda, pb, x.ldb, cs.beta, pc, x.ldc);
+    if (cs.dots) h.k.gemm_nt_dots_f32(cs.M, cs.N, cs.K, cs.alpha, pa, x.lda, pb, x.ldb, cs.beta, pc, x.ldc);
+    else h.k.gemm_f32(cs.tA, cs.tB, cs.M, cs.N, cs.K, cs.alpha, pa, x.lda, pb, x.ldb, cs.beta, pc, x.ldc);
     return {
       C: h.getF32(pc, x.C.length),
       guard: h.getF32(pc + x.C.length * 4, GUARD),
@@ -149,7 +152,15 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
     fc.assert(fc.property(caseArb, (cs) => checkBoth(cs)), { seed: SEED, numRuns: 400 });
   });
 
-  it('every transpose on odd sizes around the 5x8 / 5x2 tiles', () => {
+  it('gemm_nt_dots_f32 (the dot path for few columns over a long k): random shapes, strides, alpha/beta', () => {
+    const dotsArb = caseArb.map((cs) => ({ ...cs, tA: 0, tB: 1, dots: true }));
+    fc.assert(fc.property(dotsArb, (cs) => checkBoth(cs)), { seed: SEED + 1, numRuns: 300 });
+    // the shape of SimpleConvNet's weight gradient, and several k-blocks (K > 512) and column blocks
+    checkBoth({ tA: 0, tB: 1, M: 30, N: 25, K: 576, alpha: 1, beta: 1, padA: 0, padB: 0, padC: 0, seed: 77, dots: true });
+    checkBoth({ tA: 0, tB: 1, M: 12, N: 101, K: 1100, alpha: -1, beta: 0, padA: 3, padB: 1, padC: 2, seed: 78, dots: true });
+  });
+
+  it('every transpose on odd sizes around the 5x8 tile', () => {
     const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13];
     let seed = 1;
     for (let t = 0; t < 4; t++) {

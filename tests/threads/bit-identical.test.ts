@@ -90,6 +90,21 @@ describe('gemm_f32', () => {
   }
 });
 
+describe('gemm_nt_dots_f32', () => {
+  // M, N, K: split by rows (M / 5 >= N / 16) and by columns, odd edges, a k of several blocks
+  const shapes: [number, number, number][] = [[300, 25, 576], [30, 2501, 576], [103, 97, 211], [67, 301, 1029], [7, 1001, 300]];
+  for (const [M, N, K] of shapes) {
+    for (const beta of [0, 1]) {
+      it(`${M}x${N}x${K} beta ${beta}`, () => {
+        const A = randomF32(M * K, M + N), B = randomF32(K * N, K + 7);
+        const C = beta === 0 ? nanFilled(M * N) : randomF32(M * N, 99);
+        compare(`gemm_nt_dots ${M}x${N}x${K}`, [A, B, C], (b, [pa, pb, pc]) =>
+          b.kernels.gemm_nt_dots_f32(M, N, K, -0.75, pa, K, pb, K, beta, pc, N), [[2, M * N]], 1);
+      });
+    }
+  }
+});
+
 describe('conv (forward, filter / bias / input gradients)', () => {
   const cases: { x: [number, number, number, number]; w: [number, number, number, number]; stride: number; pad: number }[] = [
     { x: [100, 1, 28, 28], w: [30, 1, 5, 5], stride: 1, pad: 0 }, // SimpleConvNet

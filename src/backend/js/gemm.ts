@@ -79,6 +79,13 @@ export function gemm_f32(h: Heap, transA: number, transB: number, M: number, N: 
   }
 }
 
+/** C = alpha * A * B^T + beta * C: gemm_f32 NT (this twin has one path, already in dot-product form). */
+export function gemm_nt_dots_f32(h: Heap, M: number, N: number, K: number, alpha: number, A: Ptr, lda: number,
+  B: Ptr, ldb: number, beta: number, C: Ptr, ldc: number): void {
+  // A: (M, K) row stride lda; B: (N, K) row stride ldb; C: (M, N) row stride ldc
+  gemm_f32(h, 0, 1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 /** C: (M, N) = beta * C; beta == 0 writes zeros without reading C. */
 function scaleRows(f: Float32Array, M: number, N: number, beta: number, c: number, ldc: number): void {
   for (let i = 0; i < M; i++) {

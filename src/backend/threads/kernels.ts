@@ -7,7 +7,7 @@
  *   elementwise, optimizers     ranges of n, boundaries at multiples of 16 elements (every
  *                               element keeps the same vector/scalar code path)
  *   pooling                     planes;  bias_add_channels: images;  bias_add_rows, softmax: rows
- *   gemm_f32                    rows of C at multiples of 5 (the micro-tile height) or columns
+ *   gemm_f32, gemm_nt_dots_f32  rows of C at multiples of 5 (the micro-tile height) or columns
  *                               at multiples of 16 (of the 8-wide tile and of a cache line),
  *                               never K, so each element keeps its micro-kernel and k-order
  *   conv_fwd_f32, conv_bwd_data images, each thread with its own col scratch
@@ -147,33 +147,40 @@ function convImages(src: 'x' | 'y', dst: number, dstKind: 'x' | 'y'): Splitter {
   };
 }
 
-const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
-  // (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-  gemm_f32: (a, T, w) => {
-    const [tA, tB, M, N, K] = a;
-    if (2 * M * N * K < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return unsplit(a);
-    // column shares start at multiples of 16 columns: a multiple of the micro-tile width (8)
-    // and of a 64-byte cache line, so shares do not write the same lines;
-    // a last share of 9-12 columns takes the narrow path, which sums every element in the
-    // same order as the broadcast path would (assembly/gemm.ts, "Summation order")
-    const alignN = 16;
-    if (M / 5 >= N / alignN) {
-      return byBounds(splitRange(M, T, 5, Math.ceil(MIN_FLOPS / (2 * N * K)), w), (from, to) => {
-        const p = a.slice();
-        p[2] = to - from;
-        p[6] = a[6] + (tA ? from * 4 : from * a[7] * 4);
-        p[11] = a[11] + from * a[12] * 4;
-        return p;
-      });
-    }
-    return byBounds(splitRange(N, T, alignN, Math.ceil(MIN_FLOPS / (2 * M * K)), w), (from, to) => {
+/** gemm_f32, (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): rows or columns of C. */
+const gemmSplit: Splitter = (a, T, w) => {
+  const [tA, tB, M, N, K] = a;
+  if (2 * M * N * K < 2 * MIN_FLOPS || M <= 0 || N <= 0 || K <= 0) return unsplit(a);
+  // column shares start at multiples of 16 columns: a multiple of the micro-tile width (8)
+  // and of a 64-byte cache line, so shares do not write the same lines;
+  // a last share of 9-12 columns takes the narrow path, which sums every element in the
+  // same order as the broadcast path would (assembly/gemm.ts, "Summation order")
+  const alignN = 16;
+  if (M / 5 >= N / alignN) {
+    return byBounds(splitRange(M, T, 5, Math.ceil(MIN_FLOPS / (2 * N * K)), w), (from, to) => {
       const p = a.slice();
-      p[3] = to - from;
-      p[8] = a[8] + (tB ? from * a[9] * 4 : from * 4);
-      p[11] = a[11] + from * 4;
+      p[2] = to - from;
+      p[6] = a[6] + (tA ? from * 4 : from * a[7] * 4);
+      p[11] = a[11] + from * a[12] * 4;
       return p;
     });
-  },
+  }
+  return byBounds(splitRange(N, T, alignN, Math.ceil(MIN_FLOPS / (2 * M * K)), w), (from, to) => {
+    const p = a.slice();
+    p[3] = to - from;
+    p[8] = a[8] + (tB ? from * a[9] * 4 : from * 4);
+    p[11] = a[11] + from * 4;
+    return p;
+  });
+};
+
+const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
+  gemm_f32: gemmSplit,
+
+  // (M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): split as gemm_f32 NT splits (rows at
+  // multiples of 5 or columns at multiples of 16, so the dot path's 5-row tiles and column
+  // pairs stay the same)
+  gemm_nt_dots_f32: (a, T, w) => ({ parts: gemmSplit([0, 1, ...a], T, w).parts.map((p) => p.slice(2)) }),
 
   // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, y, col): x images -> y images
   conv_fwd_f32: convImages('x', 15, 'y'),
