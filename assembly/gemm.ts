@@ -37,9 +37,10 @@
 //    no row is read past its end. The convolution's weight gradient calls it: few columns
 //    (C*KH*KW, e.g. 25) over a long k (OH*OW, e.g. 576), where the broadcast path would spend
 //    its time on a mostly-empty edge tile. gemm_f32 itself takes the broadcast path for NT:
-//    with many columns it measured 10-27% faster than the dot path on a Zen 4 host (NT 512,
-//    1024, 100x4320x100) and within ~5% of it on a Zen 5 one. With a short k the horizontal
-//    sums would dominate, and `gemm_nt_dots_f32` hands the call to gemm_f32.
+//    with many columns it measured 9-25% faster than the dot path on a Zen 4 host (NT 128 to
+//    1024, 100x4320x100); on a Zen 5 host (not measured since) the dot path's NT 512 ran at
+//    104% of the plain-SIMD peak and the broadcast path's TT at 99%. With a short k the
+//    horizontal sums would dominate, and `gemm_nt_dots_f32` hands the call to gemm_f32.
 //
 // Summation order: on the broadcast and narrow paths each element of C is one accumulator
 // lane summed over k in order (in k-blocks of KC), except on the one or two rows left after
@@ -73,7 +74,7 @@ const MC: i32 = 40;  // rows of op(A) per packed block (8 panels): 40 * 256 * 4 
 // (MC = 120 measured a few % faster at 512^3, but all static data must fit the 1 initial
 // page that asconfig.json declares; see the note at PACK_A.)
 const NRN: i32 = 12; // columns of the narrow path's tile (3 x f32x4); its tile has 3 rows
-const DOT_MIN_K: i32 = 32; // gemm_nt_dots with a shorter k: gemm_f32, see the header
+const DOT_MIN_K: i32 = 32; // gemm_nt_dots_f32 with a shorter k: gemm_f32, see the header
 const KCD: i32 = 512; // k-block of the dot path: 5 A rows + 2 B rows = 14 KiB, in L1
 const NCD_BYTES: i32 = 192 * 1024; // op(B) columns per dot block: nc * kc * 4 <= this (L2)
 
