@@ -128,10 +128,11 @@ const convOHW = (a: Args, H: number, KH: number) =>
 
 /**
  * conv_fwd / conv_bwd_data, (src, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): images, each
- * thread with its own col scratch. `src` (argument 0) and the output at `dst` hold images of
- * the input ('x': C*H*W floats) or of the output ('y': FN*OH*OW floats).
+ * thread with its own col scratch. `src` (argument 0) holds images of the input ('x': C*H*W
+ * floats) or of the output ('y': FN*OH*OW floats); the result at argument `dst`, the other kind.
  */
-function convImages(src: 'x' | 'y', dst: number, dstKind: 'x' | 'y'): Splitter {
+function convImages(src: 'x' | 'y', dst: number): Splitter {
+  const dstKind = src === 'x' ? 'y' : 'x';
   return (a, T, w) => {
     const [, N, C, H, W, , FN, KH, KW] = a;
     const OHW = convOHW(a, 3, 7);
@@ -183,15 +184,15 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   gemm_nt_dots_f32: (a, T, w) => ({ parts: gemmSplit([0, 1, ...a], T, w).parts.map((p) => p.slice(2)) }),
 
   // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, y, col): x images -> y images
-  conv_fwd_f32: convImages('x', 15, 'y'),
+  conv_fwd_f32: convImages('x', 15),
   // (dy, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, dx, dcol): dy images -> dx images
-  conv_bwd_data_f32: convImages('y', 13, 'x'),
+  conv_bwd_data_f32: convImages('y', 13),
 
   // (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, dw, col)
   conv_bwd_filter_f32: (a, T, w) => {
     const N = a[2], FN = a[6], r0 = a[13], r1 = a[14];
     const OHW = convOHW(a, 4, 7);
-    // column shares start at even columns of the whole dW (the column pairs of its dot path, assembly/gemm.ts gemm_nt_dots)
+    // column shares start at even columns of the whole dW (the column pairs of its dot path, assembly/gemm.ts gemm_nt_dots_f32)
     if (r1 <= r0 || r0 % 2 !== 0) return unsplit(a);
     return byBounds(splitRange(r1 - r0, T, 2, Math.ceil(MIN_FLOPS / Math.max(1, 2 * FN * OHW * N)), w), (from, to) => {
       const p = a.slice();
