@@ -28,21 +28,18 @@ export function scalingBudget(quick: boolean): ScalingBudget {
 }
 
 interface Runner {
-  impl: Impl;
-  threads: number;
   cases: Record<string, () => void>;
   dispose: () => void;
 }
 
 /** The e2e network and Adam on `backend`, with the batches placed in its memory. */
-function runner(impl: Impl, threads: number, backend: Backend, data: BenchData): Runner {
+function runner(backend: Backend, data: BenchData): Runner {
   const net = benchNet(backend);
   const opt = new Adam({ lr: 0.001, backend });
   const { X, xb, tb } = placeBatches(backend, data);
   const nb = xb.length;
   let step = 0;
   return {
-    impl, threads,
     cases: {
       [E2E.train]: () => {
         const i = step++ % nb;
@@ -73,7 +70,7 @@ function trial(fn: () => void, reps: number): number {
 export function runScaling(backends: { impl: Impl; threads: number; backend: Backend }[], data: BenchData,
   budget: ScalingBudget, log: (s: string) => void): ScalingRow[] {
   if (backends.length < 2 || backends[0].threads !== 1) return [];
-  const runners = backends.map((b) => runner(b.impl, b.threads, b.backend, data));
+  const runners = backends.map((b) => runner(b.backend, data));
   const rows: ScalingRow[] = [];
   try {
     for (const name of [E2E.train, E2E.infer100]) {
@@ -95,7 +92,7 @@ export function runScaling(backends: { impl: Impl; threads: number; backend: Bac
       for (let k = 1; k < runners.length; k++) {
         const ratios = one.map((t, i) => t / times[k][i]);
         const row: ScalingRow = {
-          name, impl: runners[k].impl, threads: runners[k].threads, rounds: budget.rounds,
+          name, impl: backends[k].impl, threads: backends[k].threads, rounds: budget.rounds,
           oneThreadMs: median(one), ms: median(times[k]),
           ratio: median(ratios), minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios),
         };
