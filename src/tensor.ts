@@ -86,6 +86,11 @@ export class Tensor {
     this.disposed = true;
     if (this.memory) this.memory.release(this.ptr);
   }
+
+  /** `using t = backend.tensor(...)` frees the device block at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
 
 /** Makes a host tensor from numbers (copied into a new Float32Array). Shape defaults to [data.length]. */

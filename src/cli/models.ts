@@ -4,11 +4,10 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { FormatError } from '../errors.js';
-import type { Network } from '../models/network.js';
-import { SimpleConvNet } from '../models/simple-conv-net.js';
-import { Sequential } from '../models/sequential.js';
-import { modelFromSafetensors } from '../models/from-file.js';
-import type { LayerSpec } from '../models/stack.js';
+import type { Network, Sequential } from '../models/sequential.js';
+import { deepConvNet, simpleConvNet } from '../models/presets.js';
+import { modelFromSafetensors } from '../models/loaders.js';
+import type { LayerSpec } from '../models/layer-specs.js';
 import { readInput } from './artifacts.js';
 import { CliError } from './errors.js';
 
@@ -20,37 +19,16 @@ export const DEFAULT_LR: Record<string, number> = {
   sgd: 0.01, momentum: 0.01, nesterov: 0.01, adagrad: 0.01, rmsprop: 0.01, adam: 0.001,
 };
 
-/** The course's DeepConvNet (ch08): six 3x3 convolutions in three pooled blocks, dropout, He init. */
-const DEEP_LAYERS: LayerSpec[] = [
-  { type: 'Convolution', filterNum: 16, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 16, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Convolution', filterNum: 32, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 32, filterSize: 3, pad: 2, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Convolution', filterNum: 64, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 64, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Affine', outputSize: 50 }, { type: 'Relu' }, { type: 'Dropout', ratio: 0.5 },
-  { type: 'Affine', outputSize: 10 }, { type: 'Dropout', ratio: 0.5 },
-];
-
 export function buildModel(preset: ModelPreset, backend: Backend, seed: number): Network {
-  if (preset === 'deep') {
-    return new Sequential({ backend, inputDim: [1, 28, 28], layers: DEEP_LAYERS, weightInitStd: 'he', seed });
-  }
-  return new SimpleConvNet({
-    backend, inputDim: [1, 28, 28],
-    convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-    hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed,
-  });
+  if (preset === 'deep') return deepConvNet({ backend, seed });
+  return simpleConvNet({ backend, seed });
 }
 
 /** The model a parameter file describes, with its parameters; a bad file is a one-line CliError. */
-export function loadModelFile(path: string, backend: Backend): Network {
+export function loadModelFile(path: string, backend: Backend): Sequential {
   const bytes = readInput(path, 'parameter file');
   try {
-    return modelFromSafetensors(bytes, backend);
+    return modelFromSafetensors(bytes, { backend: backend });
   } catch (e) {
     if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}`);
     throw e;

@@ -7,7 +7,7 @@
  * mask (numericalGradient reuses the mask of the last training forward).
  */
 import type { Tensor } from '../tensor.js';
-import type { Labels, Network } from '../models/network.js';
+import type { Labels, Network } from '../models/sequential.js';
 
 export interface GradientCheckEntry {
   maxAbsErr: number;

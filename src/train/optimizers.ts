@@ -12,14 +12,14 @@
  *
  * State tensors (v, h, m) are allocated on the backend, zeroed, once per parameter on
  * the first update, and reused; dispose() frees them. Parameters and gradients must be
- * device tensors of the optimizer's backend: pass { backend } to the constructor or
- * call bind(backend) (the Trainer binds the network's backend).
+ * device tensors of one backend; the optimizer takes it from them on the first update
+ * (as in the course: `new Adam({ lr: 0.001 }).update(net.params, grads)`), and refuses
+ * tensors of another backend afterwards.
  */
-import type { Backend } from '../backend/backend.js';
+import { Backend } from '../backend/backend.js';
 import type { Kernels } from '../backend/kernels.js';
-import type { ParamMap } from '../models/network.js';
-import type { Tensor } from '../tensor.js';
-import { fmtShape } from '../tensor.js';
+import type { ParamMap } from '../models/sequential.js';
+import { Tensor, fmtShape } from '../tensor.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 
 /** Anything that updates parameters from gradients; the Trainer accepts any such object. */
@@ -120,11 +120,10 @@ abstract class KernelOptimizer implements Optimizer {
   }
 
   update(params: ParamMap, grads: ParamMap): void {
-    const backend = this.backend;
-    if (!backend) {
-      throw new WasmCnnError(`${this.name}: no backend; pass { backend } to the constructor or call bind(backend) (the Trainer does this)`);
-    }
+    if (!params || typeof params !== 'object') throw new WasmCnnError(`${this.name}.update: params must be an object of parameter tensors (net.params), got ${describeValue(params)}`);
+    if (!grads || typeof grads !== 'object') throw new WasmCnnError(`${this.name}.update: grads must be an object of gradient tensors (net.gradient(x, t)), got ${describeValue(grads)}`);
     const keys = Object.keys(params);
+    const backend = this.backend ?? this.backendOf(params, keys);
     // check everything first so that a bad call changes nothing
     for (const key of keys) this.checkPair(backend, key, params[key], grads[key]);
     this.beginStep();
@@ -146,6 +145,25 @@ abstract class KernelOptimizer implements Optimizer {
     for (const slot of this.slots.values()) for (const s of slot.state) s.dispose();
     this.slots.clear();
     this.resetStep();
+  }
+
+  /** The one backend the parameters live on; bound for every later update. */
+  private backendOf(params: ParamMap, keys: string[]): Backend {
+    let found: Backend | undefined;
+    let foundKey = '';
+    for (const key of keys) {
+      const p = params[key];
+      const b = p instanceof Tensor ? Backend.of(p) : undefined;
+      if (!b) throw new WasmCnnError(`${this.name}: parameter "${key}" is not a device tensor of a backend (pass the model's params, net.params)`);
+      if (found && b !== found) {
+        throw new WasmCnnError(`${this.name}: parameters "${foundKey}" and "${key}" live on two different backends; one optimizer updates the parameters of one backend`);
+      }
+      found = b;
+      foundKey = key;
+    }
+    if (!found) throw new WasmCnnError(`${this.name}.update: params is empty`);
+    this.backend = found;
+    return found;
   }
 
   /** Called once per update() before the parameters are visited. */

@@ -39,13 +39,14 @@
  * reset() it or make a new one before training on.
  */
 import type { Backend } from '../backend/backend.js';
-import type { Labels, Network, ParamMap } from '../models/network.js';
+import type { Labels, Network, ParamMap } from '../models/sequential.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape, shapeSize } from '../tensor.js';
 import { DivergenceError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Random } from '../random.js';
 import type { Inputs } from '../data/dataset.js';
-import { BatchGatherer, checkFiniteInputs, checkInputs, labelIndices, sampleCount, sampleShapeOf } from '../data/batch.js';
+import { BatchGatherer, checkFiniteInputs, checkInputs, sampleCount, sampleShapeOf } from '../data/batch.js';
+import { argmaxRows, labelIndices } from '../data/labels.js';
 import { createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
 
 export interface IterationInfo {
@@ -260,9 +261,9 @@ export class Trainer {
     }
     if (this.trainSize < 1) throw new WasmCnnError('Trainer: the training set is empty');
     if (this.testSize < 1) throw new WasmCnnError('Trainer: the test set is empty');
-    // class indices, validated once (a one-hot tensor is argmax'd here, not per batch)
-    this.tTrain = labelIndices(tTrain, { where: 'Trainer: tTrain', count: this.trainSize, classes: network.outputSize });
-    this.tTest = labelIndices(tTest, { where: 'Trainer: tTest', count: this.testSize, classes: network.outputSize });
+    // class indices, validated once (a one-hot tensor is converted here, not per batch)
+    this.tTrain = labelIndices('Trainer: tTrain', tTrain, { count: this.trainSize, classes: network.outputSize });
+    this.tTest = labelIndices('Trainer: tTest', tTest, { count: this.testSize, classes: network.outputSize });
     if (this.miniBatchSize > this.trainSize) {
       throw new WasmCnnError(`Trainer: miniBatchSize ${this.miniBatchSize} is larger than the training set (${this.trainSize} samples)`);
     }
@@ -452,20 +453,14 @@ function copyParams(params: ParamMap, names: string[], snap: Tensor[], dir: 'sav
 /** Accuracy of `net` on the first `count` samples of the gatherer's data set, in padded batches. */
 function evaluate(net: Network, batch: BatchGatherer, count: number): number {
   const C = net.outputSize;
+  const predicted = new Int32Array(batch.batchSize);
   let correct = 0;
   for (let start = 0; start < count; start += batch.batchSize) {
     const real = Math.min(batch.gatherRange(start), count - start);
-    const logits = net.predict(batch.x, false).data;
+    const logits = net.predictInPlace ? net.predictInPlace(batch.x) : net.predict(batch.x, false);
+    argmaxRows(logits.data, real, C, predicted);
     const t = batch.t;
-    for (let r = 0; r < real; r++) {
-      const o = r * C;
-      let best = 0;
-      let bv = logits[o];
-      for (let j = 1; j < C; j++) {
-        if (logits[o + j] > bv) { bv = logits[o + j]; best = j; }
-      }
-      if (best === t[r]) correct++;
-    }
+    for (let r = 0; r < real; r++) if (predicted[r] === t[r]) correct++;
   }
   return correct / count;
 }

@@ -210,7 +210,7 @@ describe('web app (Chromium)', () => {
     expect(download.suggestedFilename()).toMatch(/\.safetensors$/);
     const bytes = new Uint8Array(readFileSync(await download.path()));
     expect(fnv1a(bytes)).toBe(await checksum());
-    const model = modelFromSafetensors(bytes, backend);
+    const model = modelFromSafetensors(bytes, { backend: backend });
     expect(model.config().type).toBe('SimpleConvNet');
     model.dispose();
     expect(errors).toEqual([]);

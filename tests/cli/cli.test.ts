@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { decodePng, encodePng } from '../../src/viz/png.js';
 import { createBackend } from '../../src/backend/create.js';
-import { modelFromSafetensors } from '../../src/models/from-file.js';
-import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
+import { modelFromSafetensors } from '../../src/models/loaders.js';
+import { SimpleConvNet } from '../../src/models/presets.js';
 
 const BIN = join(process.cwd(), 'bin/wasm-cnn.js');
 
@@ -55,7 +55,7 @@ describe('wasm-cnn train (tiny run)', () => {
     expect(tensors.get('W1')!.shape).toEqual([30, 1, 5, 5]);
     expect(JSON.parse(metadata.config).type).toBe('SimpleConvNet');
     const backend = await createBackend('wasm');
-    const net = modelFromSafetensors(bytes, backend);
+    const net = modelFromSafetensors(bytes, { backend: backend });
     expect(net.params.W3.shape).toEqual([100, 10]);
     expect(Array.from(net.params.b3.data)).toEqual(Array.from(tensors.get('b3')!.data));
   });

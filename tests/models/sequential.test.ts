@@ -5,7 +5,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { ShapeError, WasmCnnError } from '../../src/errors.js';
-import { Sequential, modelFromSafetensors, type LayerSpec, Dropout, BatchNormalization } from '../../src/models/index.js';
+import { Sequential, modelFromSafetensors, type LayerSpec } from '../../src/models/index.js';
+import { BatchNormalization, Dropout } from '../../src/layers/index.js';
 import { gradientCheck } from '../../src/train/gradient-check.js';
 import { BACKENDS } from '../helpers/harness.js';
 import { randomInput, paramsOf, sameBits } from './helpers.js';
@@ -109,7 +110,7 @@ describe.each(BACKENDS)('Sequential on %s', (name) => {
       for (const [k, p] of Object.entries(net.params)) b.kernels.sgd_f32(p.ptr, g[k].ptr, p.size, 0.1);
     }
     const bytes = net.saveParams();
-    const copy = modelFromSafetensors(bytes, b);
+    const copy = modelFromSafetensors(bytes, { backend: b });
     expect(copy).toBeInstanceOf(Sequential);
     expect(copy.config()).toEqual(net.config());
     expect(sameBits(copy.predict(x).toArray(), net.predict(x).toArray())).toBe(true);

@@ -134,7 +134,7 @@ describe('wasm-cnn train that diverges (CLI subprocess)', () => {
     const file = decodeSafetensors(bytes);
     expect([...file.tensors.keys()]).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3']);
     for (const [k, v] of file.tensors) expect(v.data.every(Number.isFinite), k).toBe(true);
-    const net = modelFromSafetensors(bytes, await createBackend('wasm'));
+    const net = modelFromSafetensors(bytes, { backend: await createBackend('wasm') });
     expect(net.params.W1.shape).toEqual([30, 1, 5, 5]);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     expect(history.diverged).toMatch(/training diverged/);

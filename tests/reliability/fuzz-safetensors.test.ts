@@ -14,7 +14,7 @@ import { createBackend } from '../../src/backend/create.js';
 import type { Backend, BackendName } from '../../src/backend/backend.js';
 import { FormatError, WasmCnnError } from '../../src/errors.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
-import { configDiff } from '../../src/models/params-io.js';
+import { configDiff } from '../../src/models/params-file.js';
 import { modelFromSafetensors, type SimpleConvNet } from '../../src/models/index.js';
 import { BACKENDS } from '../helpers/harness.js';
 import { FUZZ_SEED, expectLibError, paramBytes, sameBits, sameBytes, tinyNet } from './helpers.js';
@@ -242,7 +242,7 @@ function check(net: SimpleConvNet, backend: Backend, bytes: Uint8Array, stats: S
   // the same bytes as a new model
   let model: ReturnType<typeof modelFromSafetensors> | undefined;
   try {
-    model = modelFromSafetensors(bytes, backend);
+    model = modelFromSafetensors(bytes, { backend: backend });
   } catch (e) {
     expectLibError(e, WasmCnnError);
     // the config is refused by modelFromSafetensors itself, the tensors by the new model's loadParams
@@ -304,7 +304,7 @@ describe.each(BACKENDS)('fuzzing safetensors files through a real model (%s back
       const mem = process.memoryUsage().arrayBuffers;
       const capacity = backend.memoryStats().capacity;
       const t0 = performance.now();
-      for (const load of [() => net.loadParams(bytes), () => modelFromSafetensors(bytes, backend)]) {
+      for (const load of [() => net.loadParams(bytes), () => modelFromSafetensors(bytes, { backend: backend })]) {
         let e: unknown;
         try {
           load();

@@ -118,7 +118,7 @@ describe('loading never evaluates code', () => {
       expect(configFromMetadata({ config: c })).toBeTypeOf('object');
       const tensors = decodeSafetensors(valid).tensors;
       const bytes = encodeSafetensors([...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { format: 'wasm-cnn', config: c });
-      for (const load of [() => net.loadParams(bytes), () => modelFromSafetensors(bytes, backend).dispose()]) {
+      for (const load of [() => net.loadParams(bytes), () => modelFromSafetensors(bytes, { backend: backend }).dispose()]) {
         try {
           load();
         } catch (e) {

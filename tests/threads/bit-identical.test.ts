@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
-import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
+import { SimpleConvNet } from '../../src/models/presets.js';
 import { Adam } from '../../src/train/optimizers.js';
 import { Tensor } from '../../src/tensor.js';
 import { convGeom, colSize, convForward, convBackward } from '../../src/ops/conv.js';

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { MemoryStats } from '../../src/backend/memory.js';
-import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
+import { SimpleConvNet } from '../../src/models/presets.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { Tensor } from '../../src/tensor.js';
 import { randomF32 } from '../helpers/harness.js';

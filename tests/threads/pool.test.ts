@@ -9,13 +9,14 @@ import type { ThreadedKernels } from '../../src/backend/threads/kernels.js';
 import type { WorkerPool } from '../../src/backend/threads/pool.js';
 import { KERNEL_NAMES } from '../../src/backend/kernels.js';
 import { WasmCnnError } from '../../src/errors.js';
-import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
+import { SimpleConvNet } from '../../src/models/presets.js';
 import { Adam } from '../../src/train/optimizers.js';
 import { Tensor } from '../../src/tensor.js';
 import { randomF32 } from '../helpers/harness.js';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { matmul } from '../../src/ops/index.js';
 
 const poolOf = (b: Backend): WorkerPool => (b.kernels as ThreadedKernels).pool;
 
@@ -30,7 +31,7 @@ function gemmOn(b: Backend, seed: number): Float32Array {
   const A = b.tensor(randomF32(M * K, seed), [M, K]);
   const B = b.tensor(randomF32(K * N, seed + 1), [K, N]);
   try {
-    const C = b.matmul(A, B);
+    const C = matmul(b, A, B);
     const out = C.toArray();
     C.dispose();
     return out;
@@ -141,7 +142,7 @@ describe('a process that never calls dispose()', () => {
       const lib = await import(${JSON.stringify(`${root}build/dist/index.js`)});
       const b = await lib.createBackend('wasm', { threads: 3 });
       const a = b.tensor(new Float32Array(200 * 300).fill(1), [200, 300]);
-      const c = b.matmul(a, a, { transB: true });
+      const c = matmul(b, a, a, { transB: true });
       console.log(b.features.threads, c.data[0]);`;
     const t0 = Date.now();
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });

@@ -1,7 +1,7 @@
 /**
- * Layer specs and the builder shared by SimpleConvNet and Sequential: it walks the
- * specs from the input dimension, infers every layer's input shape, creates and
- * initializes the parameters (seeded) and names them:
+ * Layer specs and the one builder every model uses: it walks the specs from the input
+ * dimension, infers every layer's input shape, creates and initializes the parameters
+ * (seeded) and names them:
  *   Convolution / Affine, in order:   W1, b1, W2, b2, ...
  *   BatchNormalization, in order:     gamma1, beta1, gamma2, ... (running statistics
  *                                     runningMean1, runningVar1, ... are saved too)
@@ -17,7 +17,6 @@ import { Affine } from '../layers/affine.js';
 import { Relu, Sigmoid } from '../layers/activation.js';
 import { Dropout } from '../layers/dropout.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
-import { checkWeightInit, initStd, type WeightInit } from './init.js';
 
 export interface ConvolutionSpec { type: 'Convolution'; filterNum: number; filterSize: number; stride?: number; pad?: number; weightInitStd?: WeightInit }
 export interface PoolingSpec { type: 'Pooling'; size: number; stride?: number; pad?: number; mode?: PoolMode }
@@ -48,22 +47,15 @@ const SPEC_FIELDS: Record<string, string[]> = {
 
 /** The most parameter values a model may have: they and their gradients (8 bytes a value) must fit in 4 GiB. */
 const MAX_PARAM_VALUES = 2 ** 29;
-let paramBudget = { max: Infinity, fileValues: 0 };
 
 /**
- * Runs `build` (which constructs a model) refusing, before anything is allocated, any model
- * whose parameters hold more than `maxValues` values in total. modelFromSafetensors uses it
- * with a bound derived from the `fileValues` values the file really holds, so a config that
- * declares a huge model fails fast instead of allocating gigabytes first.
+ * A bound on the parameter values of a model built from a file: a config that declares far
+ * more values than the file holds is refused before anything is allocated.
  */
-export function withParamBudget<T>(maxValues: number, fileValues: number, build: () => T): T {
-  const saved = paramBudget;
-  paramBudget = { max: maxValues, fileValues };
-  try {
-    return build();
-  } finally {
-    paramBudget = saved;
-  }
+export interface ParamBudget {
+  maxValues: number;
+  /** The values the file really holds (for the message). */
+  fileValues: number;
 }
 
 /** Specs with every default filled in (what config() stores), SoftmaxWithLoss last. */
@@ -160,6 +152,7 @@ export interface BuildOptions {
   seed: number;
   /** Layer names for messages (default: type + per-type count, e.g. 'Convolution1'). */
   names?: string[];
+  budget?: ParamBudget;
 }
 
 /** Builds the layers of normalized specs (SoftmaxWithLoss, if last, is skipped: the model adds it). */
@@ -181,9 +174,10 @@ export function buildStack(where: string, backend: Backend, inputDim: readonly n
       throw new ShapeError(`${at}: ${what} would hold ${values} values, and the model's parameters with their gradients would ` +
         `need ${paramValues * 8} bytes or more; a WebAssembly memory holds at most 4 GiB`);
     }
-    if (paramValues > paramBudget.max) {
+    const budget = options.budget;
+    if (budget && paramValues > budget.maxValues) {
       throw new ShapeError(`${at}: ${what} would hold ${values} values, taking the model to ${paramValues} parameter values or more, ` +
-        `but the file holds only ${paramBudget.fileValues}`);
+        `but the file holds only ${budget.fileValues}`);
     }
   };
   let shape = [1, ...inputDim];
@@ -278,4 +272,26 @@ function posInt(at: string, what: string, v: unknown): number {
 function nonNegInt(at: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WasmCnnError(`${at}: ${what} must be a non-negative integer, got ${describeValue(v)}`);
   return v;
+}
+
+// Weight initialization scales, as in the course: a fixed standard deviation, or one
+// derived from the fan-in n of the layer (inputs per output: C*FH*FW for a convolution,
+// D for an affine layer): 'relu' / 'he' std = sqrt(2 / n); 'sigmoid' / 'xavier' std = sqrt(1 / n).
+
+export type WeightInit = number | 'relu' | 'he' | 'sigmoid' | 'xavier';
+
+export function checkWeightInit(where: string, w: unknown): WeightInit {
+  if (typeof w === 'number') {
+    if (!(Number.isFinite(w) && w >= 0)) throw new WasmCnnError(`${where}: weightInitStd must be a non-negative number, got ${w}`);
+    return w;
+  }
+  if (w === 'relu' || w === 'he' || w === 'sigmoid' || w === 'xavier') return w;
+  throw new WasmCnnError(`${where}: weightInitStd must be a number, 'relu'/'he' or 'sigmoid'/'xavier', got ${JSON.stringify(w)}`);
+}
+
+/** The standard deviation for a layer with `fanIn` inputs per output. */
+export function initStd(w: WeightInit, fanIn: number): number {
+  if (typeof w === 'number') return w;
+  if (w === 'relu' || w === 'he') return Math.sqrt(2 / fanIn);
+  return Math.sqrt(1 / fanIn);
 }

@@ -1,6 +1,6 @@
 // Output sizes of sliding windows (convolution, pooling), with floor division as the
 // course's formula (H + 2*pad - K) / stride + 1 means, so odd sizes work.
-import { ShapeError } from '../errors.js';
+import { ShapeError } from './errors.js';
 
 export function outSize(size: number, kernel: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;

@@ -47,7 +47,7 @@ describe.each(BACKENDS)('parameter files on %s', (name) => {
     for (const [k, v] of Object.entries(paramsOf(src))) expect(sameBits(dst.params[k].toArray(), v), k).toBe(true);
     expect(sameBits(dst.predict(x).toArray(), src.predict(x).toArray())).toBe(true);
 
-    const rebuilt = modelFromSafetensors(bytes, b);
+    const rebuilt = modelFromSafetensors(bytes, { backend: b });
     expect(rebuilt).toBeInstanceOf(SimpleConvNet);
     expect(rebuilt.config()).toEqual(src.config());
     expect(sameBits(rebuilt.predict(x).toArray(), src.predict(x).toArray())).toBe(true);
@@ -161,11 +161,11 @@ describe.each(BACKENDS)('parameter files on %s', (name) => {
       expect(() => modelFromSafetensors(edit(good, (_t, m) => {
         delete m.config;
         delete m.format;
-      }), b)).toThrow(/no __metadata__\.config/);
+      }), { backend: b })).toThrow(/no __metadata__\.config/);
       expect(() => modelFromSafetensors(edit(good, (_t, m) => {
         m.config = JSON.stringify({ type: 'ResNet' });
-      }), b)).toThrow(/unknown model type "ResNet"/);
-      expect(() => modelFromSafetensors(good.subarray(0, 50), b)).toThrow(FormatError);
+      }), { backend: b })).toThrow(/unknown model type "ResNet"/);
+      expect(() => modelFromSafetensors(good.subarray(0, 50), { backend: b })).toThrow(FormatError);
     });
   });
 });
