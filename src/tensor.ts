@@ -7,8 +7,10 @@
 import type { LinearMemory } from './backend/memory.js';
 import { WasmCnnError, describeValue } from './errors.js';
 
+/** Sizes of the axes, outermost first, e.g. [N, C, H, W]. */
 export type Shape = readonly number[];
 
+/** A shape plus float32 values, on the host (a Float32Array) or on a backend (device memory); see tensor() and backend.tensor(). */
 export class Tensor {
   readonly shape: Shape;
   readonly size: number;

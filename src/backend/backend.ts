@@ -8,8 +8,10 @@ import { LinearMemory, type MemoryStats } from './memory.js';
 import { Tensor, checkData, checkShape, fmtShape, shapeSize, type Shape } from '../tensor.js';
 import { ShapeError } from '../errors.js';
 
+/** The kernel sets: 'wasm' (SIMD WebAssembly) and 'js' (plain JavaScript). */
 export type BackendName = 'wasm' | 'js';
 
+/** What a backend runs with: SIMD, relaxed SIMD, threads, and why not where they were asked for. */
 export interface BackendFeatures {
   /** The kernels use 128-bit SIMD. */
   simd: boolean;

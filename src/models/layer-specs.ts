@@ -18,16 +18,24 @@ import { Relu, Sigmoid } from '../layers/activation.js';
 import { Dropout } from '../layers/dropout.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 
+/** A convolution layer: filterNum filters of filterSize x filterSize over all input channels (stride 1, pad 0 by default). */
 export interface ConvolutionSpec { type: 'Convolution'; filterNum: number; filterSize: number; stride?: number; pad?: number; weightInitStd?: WeightInit }
+/** A pooling layer: size x size windows, max (default) or avg, stride = size by default. */
 export interface PoolingSpec { type: 'Pooling'; size: number; stride?: number; pad?: number; mode?: PoolMode }
+/** A fully connected layer (the course's Affine): flattens its input and maps it to outputSize values. */
 export interface AffineSpec { type: 'Affine'; outputSize: number; weightInitStd?: WeightInit }
+/** A ReLU activation. */
 export interface ReluSpec { type: 'Relu' }
+/** A sigmoid activation. */
 export interface SigmoidSpec { type: 'Sigmoid' }
+/** Dropout (training only): drops each value with probability ratio (default 0.5), scaling as the course does. */
 export interface DropoutSpec { type: 'Dropout'; ratio?: number }
+/** Batch normalization over the features of each sample (the course's BatchNormalization), momentum 0.9 and eps 1e-6 by default. */
 export interface BatchNormalizationSpec { type: 'BatchNormalization'; momentum?: number; eps?: number }
 /** Optional as the last spec: every model ends with SoftmaxWithLoss anyway. */
 export interface SoftmaxWithLossSpec { type: 'SoftmaxWithLoss' }
 
+/** One layer of a Sequential, by type; fields left out take their defaults (config() shows them filled in). */
 export type LayerSpec = ConvolutionSpec | PoolingSpec | AffineSpec | ReluSpec | SigmoidSpec
   | DropoutSpec | BatchNormalizationSpec | SoftmaxWithLossSpec;
 
@@ -278,6 +286,7 @@ function nonNegInt(at: string, what: string, v: unknown): number {
 // derived from the fan-in n of the layer (inputs per output: C*FH*FW for a convolution,
 // D for an affine layer): 'relu' / 'he' std = sqrt(2 / n); 'sigmoid' / 'xavier' std = sqrt(1 / n).
 
+/** Weight initialization: a standard deviation, or 'relu'/'he' (sqrt(2 / fanIn)) or 'sigmoid'/'xavier' (sqrt(1 / fanIn)). */
 export type WeightInit = number | 'relu' | 'he' | 'sigmoid' | 'xavier';
 
 export function checkWeightInit(where: string, w: unknown): WeightInit {

@@ -119,6 +119,7 @@ export const NUMERICAL_GRADIENT_H = 1e-3;
 /** Layers whose output an activation may overwrite (their backward does not read it). */
 const IN_PLACE_AFTER = new Set(['Convolution', 'Affine', 'BatchNormalization']);
 
+/** A stack of layers from layer specs, ending in softmax with cross-entropy: the one model class (see the file's head). */
 export class Sequential implements Network {
   readonly backend: Backend;
   readonly inputDim: readonly number[];

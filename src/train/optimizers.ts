@@ -37,11 +37,16 @@ export interface Optimizer {
 }
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] as const;
+/** The optimizers by name, as createOptimizer and the Trainer's `optimizer` option take them. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
+/** Options of SGD (lr 0.01 by default). */
 export interface SGDOptions { lr?: number; backend?: Backend }
+/** Options of Momentum and Nesterov (lr 0.01, momentum 0.9 by default). */
 export interface MomentumOptions { lr?: number; momentum?: number; backend?: Backend }
+/** Options of AdaGrad (lr 0.01 by default). */
 export interface AdaGradOptions { lr?: number; backend?: Backend }
+/** Options of RMSprop (lr 0.01, decayRate 0.99 by default). */
 export interface RMSpropOptions {
   lr?: number;
   decayRate?: number;
@@ -49,6 +54,7 @@ export interface RMSpropOptions {
   decay_rate?: number;
   backend?: Backend;
 }
+/** Options of Adam (lr 0.001, beta1 0.9, beta2 0.999 by default). */
 export interface AdamOptions { lr?: number; beta1?: number; beta2?: number; backend?: Backend }
 
 /** Hyperparameters for createOptimizer / Trainer's optimizerParam (which keys apply depends on the optimizer). */

@@ -49,6 +49,7 @@ import { BatchGatherer, checkFiniteInputs, checkInputs, sampleCount, sampleShape
 import { argmaxRows, labelIndices } from '../data/labels.js';
 import { createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
 
+/** Passed to onIteration after every training step. */
 export interface IterationInfo {
   /** 1-based epoch. */
   epoch: number;
@@ -62,6 +63,7 @@ export interface IterationInfo {
   loss: number;
 }
 
+/** Passed to onEpoch after every epoch. */
 export interface EpochInfo {
   /** 1-based epoch. */
   epoch: number;
@@ -84,6 +86,7 @@ export interface EpochInfo {
   totalElapsedMs: number;
 }
 
+/** What train() resolves to: the histories, the final test accuracy and timing. */
 export interface TrainResult {
   trainLossList: number[];
   trainAccList: number[];
@@ -102,6 +105,7 @@ export interface TrainResult {
   stopped: boolean;
 }
 
+/** Options of the Trainer (the course's names in camelCase: epochs, miniBatchSize, optimizer, optimizerParam, evaluateSampleNumPerEpoch, ...). */
 export interface TrainerOptions {
   /** Passes over the training set (default 20). */
   epochs?: number;
@@ -135,6 +139,7 @@ export interface TrainerOptions {
 const OPTION_KEYS = ['epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch',
   'verbose', 'seed', 'snapshot', 'recomputeLoss', 'onIteration', 'onEpoch'];
 
+/** Where a run diverged (the step and the tensor that became NaN/Infinity); carried by DivergenceError. */
 export type DivergenceDetails = {
   epoch: number;
   iteration: number;
@@ -177,6 +182,7 @@ function positiveInt(name: string, v: unknown): number {
   return v;
 }
 
+/** The course's Trainer: mini-batch training of a network for a number of epochs with an optimizer, evaluating train and test accuracy every epoch. */
 export class Trainer {
   readonly network: Network;
   readonly optimizer: Optimizer;
