@@ -231,7 +231,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     const md = renderMarkdown(results);
     writeAtomic(results.files.json, `${JSON.stringify(results, null, 2)}\n`);
     writeAtomic(results.files.markdown, md);
-    if (results.files.latest) writeAtomic(results.files.latest, md);
+    if (results.files.latest) {
+      // git keeps only these two (bench/results/.gitignore); dated runs stay local
+      writeAtomic(results.files.latest, md);
+      writeAtomic(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    }
   }
   return results;
 }
@@ -240,7 +244,7 @@ const USAGE = `Usage: npm run bench -- [options]   (or: wasm-cnn bench [options]
 
 Measures wasm-cnn's Wasm and JS backends, TF.js (wasm, cpu) as peers and the Wasm SIMD
 peak, in one process; prints a table and writes <out>/<date>.json and <date>.md, and
-<out>/latest.md after a full run (all groups, not --quick).
+<out>/latest.md and latest.json after a full run (all groups, not --quick).
 
 Options:
   --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
