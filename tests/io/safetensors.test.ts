@@ -465,26 +465,50 @@ describe('safetensors rejects corrupt files with FormatError', () => {
         }
       }
     };
-    let decoded = 0;
+    // what the test wrote: the tensors in data-section order, their shapes and data_offsets
+    const layout = [
+      { shape: [2, 1, 2, 2], begin: 0, end: 32 },
+      { shape: [2], begin: 32, end: 40 },
+      { shape: [0], begin: 40, end: 40 },
+    ];
+    const original = [Float32Array.from({ length: 8 }, (_, i) => i), new Float32Array([0.5, -0.5]), new Float32Array(0)];
+    let changed = 0;
     let rejected = 0;
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
         const bytes = ms.reduce(apply, base);
+        let d: ReturnType<typeof decodeSafetensors>;
         try {
-          const d = decodeSafetensors(bytes);
-          decoded++;
-          // whatever decodes is self-consistent
-          for (const t of d.tensors.values()) expect(t.data.length).toBe(t.shape.reduce((a, x) => a * x, 1));
+          d = decodeSafetensors(bytes);
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
-          expect(e.message).toMatch(/\S/);
+          expect(e.message).toMatch(/^safetensors file: .*\S/);
           rejected++;
+          return;
         }
+        // a file that decodes holds the test's tensors (names may have changed inside their
+        // strings) and their values are the mutated bytes at the offsets the test wrote, read
+        // here with a DataView after the length field
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const dataStart = 8 + Number(view.getBigUint64(0, true));
+        expect(bytes.length - dataStart).toBe(40);
+        const got = [...d.tensors.values()];
+        expect(got.map((t) => t.shape)).toEqual(layout.map((l) => l.shape));
+        let differs = false;
+        got.forEach((t, i) => {
+          const { begin, end } = layout[i]!;
+          const want = Array.from({ length: (end - begin) / 4 }, (_, k) => view.getFloat32(dataStart + begin + 4 * k, true));
+          expect(t.data.length).toBe(want.length);
+          want.forEach((w, k) => expect(Object.is(t.data[k], w), `tensor ${i} value ${k}: ${t.data[k]} vs ${w}`).toBe(true));
+          if (want.some((w, k) => !Object.is(w, original[i]![k]))) differs = true;
+        });
+        if (differs) changed++;
       }),
       { numRuns: 4000, seed: 20261128 },
     );
     expect(rejected).toBeGreaterThan(1000);
-    expect(decoded).toBeGreaterThan(50); // e.g. flips inside the data section or inside strings
+    // the value check saw files whose data the mutations changed
+    expect(changed).toBeGreaterThan(0);
   });
 });
 
