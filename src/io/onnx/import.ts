@@ -46,8 +46,14 @@ export interface OnnxImportOptions {
   backend: Backend;
 }
 
-/** The most values one sample, or one expanded parameter, may hold in an imported model. */
+/** The most values one sample of an imported model may hold. */
 const MAX_VALUES = 1 << 26;
+/**
+ * The most values of an array the importer builds from declared shapes rather than from the
+ * file's own data (a Transpose's permutation, per-channel BatchNormalization parameters spread
+ * over a sample): 16 MB each, so a small file cannot make it allocate much more.
+ */
+const MAX_DERIVED = 1 << 22;
 
 /** What the graph describes, before any backend memory is touched. */
 export interface OnnxArchitecture {
@@ -608,6 +614,7 @@ class GraphReader {
           return v;
         });
         if (params[3].some((x) => x < 0)) this.fail(`input_var "${n.inputs[4]}" holds a negative variance`);
+        if (!perFeature && D > MAX_DERIVED) this.fail(`per-channel BatchNormalization of (N, ${this.shape.join(', ')}) is supported up to ${MAX_DERIVED} values per sample`);
         const plane = D / C;
         const out = params.map(() => new Float32Array(D));
         const order = this.order;
@@ -678,6 +685,7 @@ class GraphReader {
         const S2 = p.map((x) => S[x]);
         const D = prod(S);
         if (p.some((x, i) => x !== i)) {
+          if (D > MAX_DERIVED) this.fail(`a Transpose of (N, ${S.join(', ')}) is supported up to ${MAX_DERIVED} values per sample`);
           // new flat index -> old flat index
           const strides = S.map((_, i) => prod(S.slice(i + 1)));
           const next = new Int32Array(D);
