@@ -7,6 +7,7 @@ import { FormatError } from '../errors.js';
 import type { Network, Sequential } from '../models/sequential.js';
 import { deepConvNet, simpleConvNet } from '../models/presets.js';
 import { modelFromSafetensors } from '../models/loaders.js';
+import { modelFromOnnx } from '../io/onnx/import.js';
 import type { LayerSpec } from '../models/layer-specs.js';
 import { readInput } from './artifacts.js';
 import { CliError } from './errors.js';
@@ -24,11 +25,15 @@ export function buildModel(preset: ModelPreset, backend: Backend, seed: number):
   return simpleConvNet({ backend, seed });
 }
 
-/** The model a parameter file describes, with its parameters; a bad file is a one-line CliError. */
+/**
+ * The model a parameter file (.safetensors) or an ONNX model (.onnx) describes, with its
+ * parameters; a bad file is a one-line CliError.
+ */
 export function loadModelFile(path: string, backend: Backend): Sequential {
-  const bytes = readInput(path, 'parameter file');
+  const onnx = /\.onnx$/i.test(path);
+  const bytes = readInput(path, onnx ? 'ONNX model' : 'parameter file');
   try {
-    return modelFromSafetensors(bytes, { backend: backend });
+    return onnx ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
   } catch (e) {
     if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}`);
     throw e;
