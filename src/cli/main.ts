@@ -3,6 +3,7 @@
  * file for another architecture) prints one line `error: ...` and exits with code 2,
  * without touching any existing output.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { WasmCnnError } from '../errors.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
@@ -92,8 +93,13 @@ function program(): Command {
     .allowUnknownOption()
     .argument('[options...]', 'passed to the bench')
     .action(async (args: string[]) => {
-      // the bench bundle sits next to this one (build/dist/bench.js); it needs the dev dependencies (TF.js)
-      const { benchMain } = await import(new URL('./bench.js', import.meta.url).href) as { benchMain: (argv: string[]) => Promise<number> };
+      // the bench bundle sits next to this one (build/dist/bench.js) in a git checkout only: the
+      // published package leaves it out, and it needs the dev dependencies (TF.js)
+      const bench = new URL('./bench.js', import.meta.url);
+      if (!existsSync(bench)) {
+        throw new CliError('the bench is not part of the installed package: run it from a git checkout of wasm-cnn (npm ci && npm run bench)');
+      }
+      const { benchMain } = await import(bench.href) as { benchMain: (argv: string[]) => Promise<number> };
       process.exitCode = await benchMain(args);
     });
 
