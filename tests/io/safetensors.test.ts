@@ -103,6 +103,17 @@ describe('safetensors byte layout', () => {
     expect(dec.tensors.get('b')).toEqual({ shape: [], data: new Float32Array([0.5]) });
   });
 
+  it('reads a header of any length (not padded: the data section starts at file byte 116, not 8-aligned)', () => {
+    const header = '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+    expect(header.length).toBe(108);
+    const file = raw(header, f32le(1.5, -2, 3.25), false);
+    expect(Number(new DataView(file.buffer).getBigUint64(0, true))).toBe(header.length);
+    const dec = decodeSafetensors(file);
+    expect([...dec.tensors].map(([k, t]) => [k, [...t.data]])).toEqual([['a', [1.5]], ['b', [-2, 3.25]]]);
+    setHostEndiannessForTesting(false);
+    expect([...decodeSafetensors(file).tensors.get('b')!.data]).toEqual([-2, 3.25]);
+  });
+
   it('header length is a multiple of 8 and the data section starts 8-aligned', () => {
     for (let len = 0; len < 20; len++) {
       const enc = encodeSafetensors([{ name: 'x'.repeat(len), shape: [1], data: new Float32Array([3]) }]);
