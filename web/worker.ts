@@ -14,6 +14,7 @@ import {
   SimpleConvNet, Trainer, conv2d, modelFromConfig, modelFromSafetensors, tensor, type Backend, type Sequential,
 } from '../src/index.js';
 import { BatchGatherer } from '../src/data/batch.js';
+import { modelFromOnnx, modelToOnnx } from '../src/io/onnx/index.js';
 import { Convolution } from '../src/layers/convolution.js';
 import { IDX_IMAGES, IDX_LABELS, parseIdx } from '../src/data/idx.js';
 import { MNIST_FILE_NAMES } from '../src/data/mnist.js';
@@ -348,8 +349,9 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'save': {
       if (!net) return;
-      const bytes = net.saveParams().slice();
-      post({ type: 'saved', bytes: bytes.buffer, name: 'wasm-cnn-params.safetensors' }, [bytes.buffer]);
+      const onnx = msg.format === 'onnx';
+      const bytes = (onnx ? modelToOnnx(net) : net.saveParams()).slice();
+      post({ type: 'saved', bytes: bytes.buffer, name: onnx ? 'wasm-cnn-model.onnx' : 'wasm-cnn-params.safetensors' }, [bytes.buffer]);
       return;
     }
     case 'load': {
@@ -360,7 +362,9 @@ async function handle(msg: ToWorker): Promise<void> {
       }
       let m: Sequential;
       try {
-        m = modelFromSafetensors(new Uint8Array(msg.bytes), { backend: backend });
+        // .onnx by name: an ONNX model; anything else: a safetensors parameter file
+        const bytes = new Uint8Array(msg.bytes);
+        m = /\.onnx$/i.test(msg.name) ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
       } catch (e) {
         post({ type: 'loadError', name: msg.name, message: errorText(e), model: modelInfo() });
         return;
