@@ -53,7 +53,18 @@ export interface DecodedSafetensors {
 export interface DecodeOptions {
   /** Names the file in error messages (e.g. its path); default "safetensors file". */
   name?: string;
+  /**
+   * Tensors to check (dtype, shape, offsets) but leave out of the result. They may have any
+   * dtype of whole bytes (e.g. the I64 num_batches_tracked of a PyTorch BatchNorm).
+   */
+  ignore?: (name: string) => boolean;
 }
+
+/** Bytes per value of the dtypes an ignored tensor may have. */
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, U16: 2, I16: 2, F16: 2, BF16: 2,
+  U32: 4, I32: 4, F32: 4, U64: 8, I64: 8, F64: 8, C64: 8,
+};
 
 let hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -235,9 +246,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 interface Entry {
   name: string;
+  dtype: string;
   shape: number[];
   begin: number;
   end: number;
+  /** Left out of the result (DecodeOptions.ignore). */
+  ignored: boolean;
 }
 
 function uints(v: unknown, what: string, fail: Fail): number[] {
@@ -250,7 +264,7 @@ function uints(v: unknown, what: string, fail: Fail): number[] {
   return v as number[];
 }
 
-function readEntry(name: string, v: unknown, fail: Fail): Entry {
+function readEntry(name: string, v: unknown, fail: Fail, ignored: boolean): Entry {
   const t = `tensor "${name}"`;
   if (LONE_SURROGATE.test(name)) fail(`the tensor name ${JSON.stringify(name)} is not well-formed Unicode (lone surrogate)`);
   if (!isObject(v)) fail(`${t}: expected an object {dtype, shape, data_offsets}, got ${kind(v)}`);
@@ -262,7 +276,7 @@ function readEntry(name: string, v: unknown, fail: Fail): Entry {
   const field = (k: string) => fields.find(([f]) => f === k)![1];
   const dtype = field('dtype');
   if (typeof dtype !== 'string') fail(`expected a string as the dtype of ${t}, got ${kind(dtype)}`);
-  if (dtype !== 'F32') {
+  if (dtype !== 'F32' && !(ignored && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype as string))) {
     fail(KNOWN_DTYPES.has(dtype as string)
       ? `${t} has dtype "${dtype}"; wasm-cnn stores and reads only F32`
       : `${t} has unknown dtype ${JSON.stringify(dtype)} (wasm-cnn reads only F32)`);
@@ -270,7 +284,7 @@ function readEntry(name: string, v: unknown, fail: Fail): Entry {
   const shape = uints(field('shape'), `the shape of ${t}`, fail);
   const offsets = uints(field('data_offsets'), `the data_offsets of ${t}`, fail);
   if (offsets.length !== 2) fail(`${t}: data_offsets must be [begin, end], got ${offsets.length} numbers`);
-  return { name, shape: [...shape], begin: offsets[0]!, end: offsets[1]! };
+  return { name, dtype: dtype as string, shape: [...shape], begin: offsets[0]!, end: offsets[1]!, ignored };
 }
 
 function readMetadata(v: unknown, fail: Fail): Record<string, string> {
@@ -344,7 +358,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
       metadata = readMetadata(header[key], fail);
       hasMetadata = true;
     } else {
-      entries.push(readEntry(key, header[key], (msg) => fail(`${msg} (entry at byte ${byteOf(key)})`)));
+      entries.push(readEntry(key, header[key], (msg) => fail(`${msg} (entry at byte ${byteOf(key)})`), opts.ignore?.(key) ?? false));
     }
   }
   // JSON.parse keeps one of two equal keys: a valid header has 4 members per tensor
@@ -374,9 +388,9 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
     if (e.end > dataLen) {
       fail(`${t}: data_offsets [${e.begin}, ${e.end}) reach past the end of the data section, which has ${dataLen} bytes (file bytes [${dataStart}, ${bytes.length})); the file is truncated or the offsets are wrong`);
     }
-    const need = 4n * e.shape.reduce((a, d) => a * BigInt(d), 1n);
+    const need = BigInt(DTYPE_BYTES[e.dtype]!) * e.shape.reduce((a, d) => a * BigInt(d), 1n);
     if (need !== BigInt(e.end - e.begin)) {
-      fail(`${t}: shape ${fmt(e.shape)} of F32 needs ${need} bytes, but data_offsets [${e.begin}, ${e.end}) hold ${e.end - e.begin}`);
+      fail(`${t}: shape ${fmt(e.shape)} of ${e.dtype} needs ${need} bytes, but data_offsets [${e.begin}, ${e.end}) hold ${e.end - e.begin}`);
     }
   }
   // the data section's order; tensors at the same offsets (empty ones) in the header's order
@@ -399,6 +413,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
 
   const tensors = new Map<string, DecodedTensor>();
   for (const e of order) {
+    if (e.ignored) continue;
     const count = (e.end - e.begin) / 4;
     const data = new Float32Array(count);
     const at = dataStart + e.begin;

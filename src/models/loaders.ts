@@ -28,7 +28,13 @@ export function modelFromSafetensors(bytes: Uint8Array, options: LoadOptions): S
   const where = 'modelFromSafetensors';
   checkLoadOptions(where, options);
   const file = readParamFile(where, bytes);
-  if (!file.config) throw new FormatError(`${where}: the file has no __metadata__.config, so the architecture is unknown; build the model and call loadParams instead`);
+  if (!file.config) {
+    const format = file.metadata.format;
+    throw new FormatError(`${where}: the file has no __metadata__.config, so the architecture is unknown; build the model and call loadParams instead` +
+      (format === undefined ? '' : format === 'pt'
+        ? ` (its format is "pt": a PyTorch state dict? Build the model and call loadParams(bytes, { layout: 'pytorch' }))`
+        : ` (its format is ${JSON.stringify(format)}, not "wasm-cnn")`));
+  }
   let model: Sequential;
   try {
     // the file must hold every parameter of the model, so a config declaring far more values

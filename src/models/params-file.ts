@@ -4,15 +4,20 @@
  * File: the model's tensors (params W1, b1, ... then non-trainable state such as
  * BatchNormalization running statistics), F32, and
  *   __metadata__ = { "format": "wasm-cnn", "config": JSON of model.config() }.
+ * (The PyTorch layout of the same tensors is in pytorch-layout.ts.)
+ *
+ * Any valid safetensors file is read whatever its __metadata__: the config is wasm-cnn's
+ * only where "format" is "wasm-cnn" (and such a file must have one); any other metadata,
+ * e.g. {"format": "pt"} from safetensors.torch, is information and checks nothing.
  *
  * Loading validates everything before touching the model: the file parses, its config
- * describes the same architecture (seed and weightInitStd may differ), it holds exactly
- * the expected tensor names with the expected shapes and only finite values. Any
+ * (if any) describes the same architecture (seed and weightInitStd may differ), it holds
+ * exactly the expected tensor names with the expected shapes and only finite values. Any
  * failure throws (FormatError for a malformed file, ShapeError for another
  * architecture) and leaves the model unchanged.
  */
 import { configFromMetadata, decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { FormatError, ShapeError, WasmCnnError } from '../errors.js';
+import { FormatError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { fmtShape, type Tensor } from '../tensor.js';
 
 export const FORMAT = 'wasm-cnn';
@@ -28,8 +33,37 @@ export interface NamedTensor {
 export interface ParamFile {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
   metadata: Record<string, string>;
-  /** The parsed config, when the file has one. */
+  /** The parsed wasm-cnn config, when the file is a wasm-cnn file. */
   config: Record<string, unknown> | undefined;
+}
+
+/** Options of saveParams / loadParams. */
+export interface ParamsFileOptions {
+  /**
+   * 'wasm-cnn' (default): wasm-cnn's names (W1, b1, ...) and shapes, the config in
+   * __metadata__. 'pytorch': the state dict of the equivalent nn.Sequential
+   * (src/models/pytorch-layout.ts), for load_state_dict(..., strict=True).
+   */
+  layout?: ParamsLayout;
+}
+
+/** The tensor names and shapes of a parameter file. */
+export type ParamsLayout = 'wasm-cnn' | 'pytorch';
+
+const LAYOUTS: readonly ParamsLayout[] = ['wasm-cnn', 'pytorch'];
+
+/** The layout `options` ask for; refuses anything but { layout?: 'wasm-cnn' | 'pytorch' }. */
+export function paramsLayout(where: string, options: unknown): ParamsLayout {
+  if (options === undefined) return 'wasm-cnn';
+  if (!options || typeof options !== 'object' || Array.isArray(options)) {
+    throw new WasmCnnError(`${where}: options must be an object { layout }, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'layout') throw new WasmCnnError(`${where}: unknown option "${key}"; the only option is layout`);
+  }
+  const layout = (options as ParamsFileOptions).layout ?? 'wasm-cnn';
+  if (!LAYOUTS.includes(layout)) throw new WasmCnnError(`${where}: layout must be ${LAYOUTS.map((l) => `'${l}'`).join(' or ')}, got ${describeValue(layout)}`);
+  return layout;
 }
 
 export function encodeParams(entries: readonly NamedTensor[], config: Record<string, unknown>): Uint8Array {
@@ -39,27 +73,25 @@ export function encodeParams(entries: readonly NamedTensor[], config: Record<str
   );
 }
 
-/** Parses a parameter file (header, tensors, metadata, config). Throws FormatError. */
-export function readParamFile(where: string, bytes: Uint8Array): ParamFile {
+/**
+ * Parses a parameter file (header, tensors, metadata, config). Throws FormatError.
+ * `ignore` names tensors to check but leave out (see DecodeOptions.ignore).
+ */
+export function readParamFile(where: string, bytes: Uint8Array, options: { ignore?: (name: string) => boolean } = {}): ParamFile {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(`${where}: expected the bytes of a safetensors file (Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
-    decoded = decodeSafetensors(bytes, { name: `${where}: not a valid safetensors file` });
+    decoded = decodeSafetensors(bytes, { name: `${where}: not a valid safetensors file`, ignore: options.ignore });
   } catch (e) {
     if (e instanceof WasmCnnError) throw e;
     throw new FormatError(`${where}: not a valid safetensors file: ${(e as Error)?.message ?? String(e)}`);
   }
   const metadata = decoded.metadata ?? {};
-  if (metadata.format !== undefined && metadata.format !== FORMAT) {
-    throw new FormatError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected "${FORMAT}"`);
-  }
-  // a wasm-cnn file always carries both; a file with neither (written elsewhere) is
-  // checked by its tensor names and shapes alone
-  if (metadata.format === FORMAT && metadata.config === undefined) {
+  // a file written elsewhere (another format, or none) is checked by its tensor names and
+  // shapes alone: its metadata, a "config" included, belongs to whoever wrote it
+  if (metadata.format !== FORMAT) return { tensors: decoded.tensors, metadata, config: undefined };
+  if (metadata.config === undefined) {
     throw new FormatError(`${where}: __metadata__ says format "${FORMAT}" but has no "config"`);
-  }
-  if (metadata.config !== undefined && metadata.format === undefined) {
-    throw new FormatError(`${where}: __metadata__ has a "config" but no "format": "${FORMAT}"`);
   }
   // bounded size and nesting, must be a JSON object (FormatError otherwise)
   const config = configFromMetadata(metadata, where);
@@ -79,7 +111,9 @@ export function checkParamFile(where: string, file: ParamFile, entries: readonly
   const expected = new Set(entries.map((e) => e.name));
   const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
   if (extra.length > 0) {
-    throw new ShapeError(`${where}: the file has tensor${extra.length > 1 ? 's' : ''} ${extra.map((n) => JSON.stringify(n)).join(', ')} that this model does not have (it has ${entries.map((e) => e.name).join(', ')})`);
+    const torch = file.metadata.format === 'pt' || extra.some((n) => /^\d+\.(weight|bias)$/.test(n));
+    throw new ShapeError(`${where}: the file has tensor${extra.length > 1 ? 's' : ''} ${extra.map((n) => JSON.stringify(n)).join(', ')} that this model does not have (it has ${entries.map((e) => e.name).join(', ')})` +
+      (torch ? '; it looks like a PyTorch state dict: load it with { layout: \'pytorch\' }' : ''));
   }
   return entries.map(({ name, tensor }) => {
     const t = file.tensors.get(name);

@@ -22,6 +22,7 @@ import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import type { Layer } from '../layers/layer.js';
 import { DeviceBuffer, sameShape } from '../layers/buffer.js';
 import { Dropout } from '../layers/dropout.js';
+import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Relu, Sigmoid } from '../layers/activation.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
 import { argmaxRows, labelIndices, type Labels } from '../data/labels.js';
@@ -29,7 +30,8 @@ import {
   buildStack, checkInputDim, checkWeightInit, normalizeSpecs,
   type BuiltStack, type LayerSpec, type NamedParam, type ParamBudget, type WeightInit,
 } from './layer-specs.js';
-import { encodeParams, loadParamsInto, type NamedTensor } from './params-file.js';
+import { encodeParams, loadParamsInto, paramsLayout, type NamedTensor, type ParamsFileOptions } from './params-file.js';
+import { encodeTorchParams, loadTorchParams, torchLayout, type LayoutLayer, type TorchLayout } from './pytorch-layout.js';
 
 export type { Labels };
 
@@ -62,10 +64,10 @@ export interface Network {
   numericalGradient(x: Tensor, t: Labels): ParamMap;
   /** Replaces parameter values (each array must match the parameter's size). */
   setParams(values: Record<string, Float32Array>): void;
-  /** The parameters as a safetensors file, with the model config in __metadata__. */
-  saveParams(): Uint8Array;
-  /** Loads a safetensors file written by saveParams; validates everything before changing anything. */
-  loadParams(bytes: Uint8Array): void;
+  /** The parameters as a safetensors file, with the model config in __metadata__ (or in PyTorch's layout). */
+  saveParams(options?: ParamsFileOptions): Uint8Array;
+  /** Loads a safetensors file written by saveParams (or a PyTorch state dict); validates everything before changing anything. */
+  loadParams(bytes: Uint8Array, options?: ParamsFileOptions): void;
   /** JSON-serializable description that rebuilds this architecture. */
   config(): Record<string, unknown>;
 }
@@ -319,14 +321,41 @@ export class Sequential implements Network {
     for (const [target, arr] of checked) target.data.set(arr);
   }
 
-  /** Parameters and running statistics as a safetensors file, config in __metadata__. */
-  saveParams(): Uint8Array {
+  /**
+   * Parameters and running statistics as a safetensors file, config in __metadata__; with
+   * `{ layout: 'pytorch' }` the state dict of the equivalent nn.Sequential instead
+   * (PyTorch's names and shapes, __metadata__ {"format": "pt"}; see src/models/pytorch-layout.ts).
+   */
+  saveParams(options?: ParamsFileOptions): Uint8Array {
+    const where = `${this.name}.saveParams`;
+    if (paramsLayout(where, options) === 'pytorch') return encodeTorchParams(this.torchLayout(where));
     return encodeParams(this.fileEntries(), this.config());
   }
 
-  /** Loads a file written by saveParams; validates everything first, a bad file changes nothing. */
-  loadParams(bytes: Uint8Array): void {
-    loadParamsInto(`${this.name}.loadParams`, bytes, this.fileEntries(), this.config());
+  /**
+   * Loads a file written by saveParams (with `{ layout: 'pytorch' }`: a state dict of the
+   * equivalent nn.Sequential); validates everything first, a bad file changes nothing.
+   */
+  loadParams(bytes: Uint8Array, options?: ParamsFileOptions): void {
+    const where = `${this.name}.loadParams`;
+    if (paramsLayout(where, options) === 'pytorch') loadTorchParams(where, bytes, this.torchLayout(where));
+    else loadParamsInto(where, bytes, this.fileEntries(), this.config());
+  }
+
+  /** @internal The equivalent nn.Sequential and its state dict (src/models/pytorch-layout.ts). */
+  torchLayout(where = this.name): TorchLayout {
+    const names = new Map(this.fileEntries().map((e) => [e.tensor, e]));
+    const prefix = `${this.name}: `;
+    let shape: number[] = [1, ...this.inputDim];
+    const layers: LayoutLayer[] = this.layers.map((layer, i) => {
+      const own: Record<string, Tensor> = { ...layer.params };
+      if (layer instanceof BatchNormalization) Object.assign(own, { runningMean: layer.runningMean, runningVar: layer.runningVar });
+      const tensors = Object.fromEntries(Object.entries(own).map(([role, t]) => [role, names.get(t)!]));
+      const l = { name: layer.name.startsWith(prefix) ? layer.name.slice(prefix.length) : layer.name, spec: this.specs[i], inShape: shape.slice(1), tensors };
+      shape = layer.outputShape(shape);
+      return l;
+    });
+    return torchLayout(where, layers);
   }
 
   /** Frees every device buffer of the model. The model must not be used afterwards. */
