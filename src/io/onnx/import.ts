@@ -285,34 +285,33 @@ class GraphReader {
     return m;
   }
 
-  private int(m: Map<string, OnnxAttribute>, name: string, dflt: number): number {
+  /** An attribute's value of the given type (type 0, left unset by old exporters, is accepted), or `dflt` when absent. */
+  private attr<T>(m: Map<string, OnnxAttribute>, name: string, type: number, kind: string, get: (a: OnnxAttribute) => T | undefined, dflt: T): T {
     const a = m.get(name);
     if (!a) return dflt;
-    if (a.i === undefined || (a.type !== ATTR.INT && a.type !== 0)) this.fail(`attribute ${name} must be an int`);
-    if (!Number.isSafeInteger(a.i)) this.fail(`attribute ${name} = ${a.i} is out of range`);
-    return a.i;
+    const v = get(a);
+    if (v === undefined || (a.type !== type && a.type !== 0)) this.fail(`attribute ${name} must be ${kind}`);
+    return v;
+  }
+
+  private int(m: Map<string, OnnxAttribute>, name: string, dflt: number): number {
+    const v = this.attr(m, name, ATTR.INT, 'an int', (a) => a.i, dflt);
+    if (!Number.isSafeInteger(v)) this.fail(`attribute ${name} = ${v} is out of range`);
+    return v;
   }
 
   private float(m: Map<string, OnnxAttribute>, name: string, dflt: number): number {
-    const a = m.get(name);
-    if (!a) return dflt;
-    if (a.f === undefined || (a.type !== ATTR.FLOAT && a.type !== 0)) this.fail(`attribute ${name} must be a float`);
-    return a.f;
+    return this.attr(m, name, ATTR.FLOAT, 'a float', (a) => a.f, dflt);
   }
 
   private ints(m: Map<string, OnnxAttribute>, name: string): number[] | undefined {
-    const a = m.get(name);
-    if (!a) return undefined;
-    if (a.type !== ATTR.INTS && a.type !== 0) this.fail(`attribute ${name} must be a list of ints`);
-    for (const v of a.ints) if (!Number.isSafeInteger(v)) this.fail(`attribute ${name} holds ${v}, out of range`);
-    return a.ints;
+    const v = this.attr<number[] | undefined>(m, name, ATTR.INTS, 'a list of ints', (a) => a.ints, undefined);
+    for (const x of v ?? []) if (!Number.isSafeInteger(x)) this.fail(`attribute ${name} holds ${x}, out of range`);
+    return v;
   }
 
   private string(m: Map<string, OnnxAttribute>, name: string, dflt: string): string {
-    const a = m.get(name);
-    if (!a) return dflt;
-    if (a.s === undefined || (a.type !== ATTR.STRING && a.type !== 0)) this.fail(`attribute ${name} must be a string`);
-    return a.s;
+    return this.attr(m, name, ATTR.STRING, 'a string', (a) => a.s, dflt);
   }
 
   // ---- the chain -------------------------------------------------------------------------
