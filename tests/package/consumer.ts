@@ -87,7 +87,7 @@ export async function runOk(cmd: string, args: string[], opts: { cwd: string; ti
 
 /**
  * Packs the repo's current build and installs the tarball into a new empty project.
- * `npm test` builds before vitest runs, so the pack skips the `prepack` build
+ * `npm test` builds before vitest runs, so the pack skips the build that `prepare` runs
  * (--ignore-scripts) and takes build/ as it is; stale output is refused up front.
  */
 export async function packAndInstall(): Promise<Consumer> {

@@ -56,6 +56,10 @@ describe('the tarball', () => {
     // every path is one of the shipped kinds (nothing slips in beside them)
     const stray = paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/wasm-cnn\.js|scripts\/serve\.mjs|build\/(dist|browser|web)\/.+)$/.test(p));
     expect(stray).toEqual([]);
+    // nothing to run on install; npm runs `prepare` (the build) on `npm ci` in a checkout and before every pack
+    const pkg = JSON.parse(readFileSync(join(c.installed, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(Object.keys(pkg.scripts).filter((k) => /^(pre|post)?install$/.test(k))).toEqual([]);
+    expect(pkg.scripts.prepare).toBe('npm run build');
     const license = readFileSync(join(c.installed, 'LICENSE'), 'utf8');
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 wasm-cnn contributors\n/);
   });
