@@ -14,19 +14,19 @@ import { pngToMnist } from '../viz/png.js';
 import { FormatError } from '../errors.js';
 import { checkOutFile, readInput, writeOutFile } from './artifacts.js';
 import { CliError } from './errors.js';
-import { loadModelFile, firstConvOptions } from './models.js';
+import { loadModelFile, firstConvOptions, type ModelFileOptions } from './models.js';
 import { featureMapsPng, filtersPng } from './render.js';
 
 interface Common { backend: BackendName; json?: boolean }
 
-async function open(paramsPath: string, backendName: BackendName): Promise<Sequential> {
+async function open(paramsPath: string, backendName: BackendName, file: ModelFileOptions = {}): Promise<Sequential> {
   const backend = await createBackend(backendName);
-  return loadModelFile(paramsPath, backend);
+  return loadModelFile(paramsPath, backend, file);
 }
 
 /** Argmax of each row of logits (N, C). */
-export async function evalCommand(paramsPath: string, opts: Common & { testSize?: number; batch: number }): Promise<number> {
-  const net = await open(paramsPath, opts.backend);
+export async function evalCommand(paramsPath: string, opts: Common & ModelFileOptions & { testSize?: number; batch: number }): Promise<number> {
+  const net = await open(paramsPath, opts.backend, { layout: opts.layout, model: opts.model });
   const { test } = loadMnistBytes({ trainLimit: 0, testLimit: opts.testSize });
   const N = test.labels.length;
   const classes = net.outputSize;

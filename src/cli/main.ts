@@ -46,6 +46,8 @@ function program(): Command {
     .argument('<params>', 'a .safetensors file written by train, or an .onnx model')
     .option('--test-size <n>', 'test images (default all 10,000)', positiveInt)
     .option('--batch <n>', 'batch size', positiveInt, 100)
+    .addOption(new Option('--layout <layout>', 'the file\'s tensor names: wasm-cnn\'s own, or a PyTorch state dict (with --model)').choices(['wasm-cnn', 'pytorch']).default('wasm-cnn'))
+    .addOption(new Option('--model <preset>', 'with --layout pytorch: the preset the state dict is for').choices(MODEL_PRESETS))
     .addOption(backendOption())
     .option('--json', 'print the results as JSON on stdout')
     .action(async (params, opts) => { process.exitCode = await evalCommand(params, opts); });
@@ -60,7 +62,7 @@ function program(): Command {
     .action(async (params, image, opts) => { process.exitCode = await predictCommand(params, image, opts); });
 
   cli.command('export')
-    .description('write a parameter file as an ONNX model (opset 13; input "input" (N, C, H, W) float32, output "logits" (N, classes))')
+    .description('write a parameter file as an ONNX model (opset 13; input "input" (N, C, H, W) float32, output "logits" (N, classes)), or with --format pytorch as the state dict of the equivalent nn.Sequential (safetensors)')
     .argument('<params>', 'a .safetensors file written by train (or an .onnx model)')
     .requiredOption('--out <file>', 'output file, e.g. model.onnx')
     .addOption(new Option('--format <format>', 'exchange format').choices(EXPORT_FORMATS).default('onnx'))

@@ -3,7 +3,7 @@
  * file (whose __metadata__.config names the architecture).
  */
 import type { Backend } from '../backend/backend.js';
-import { FormatError } from '../errors.js';
+import { FormatError, WasmCnnError } from '../errors.js';
 import type { Network, Sequential } from '../models/sequential.js';
 import { deepConvNet, simpleConvNet } from '../models/presets.js';
 import { modelFromSafetensors } from '../models/loaders.js';
@@ -29,15 +29,39 @@ export function buildModel(preset: ModelPreset, backend: Backend, seed: number):
  * The model a parameter file (.safetensors) or an ONNX model (.onnx) describes, with its
  * parameters; a bad file is a one-line CliError.
  */
-export function loadModelFile(path: string, backend: Backend): Sequential {
+export function loadModelFile(path: string, backend: Backend, options: ModelFileOptions = {}): Sequential {
+  if (options.layout === 'pytorch') return loadTorchFile(path, backend, options.model);
+  if (options.model !== undefined) throw new CliError('--model goes with --layout pytorch only: a wasm-cnn file names its own architecture');
   const onnx = /\.onnx$/i.test(path);
   const bytes = readInput(path, onnx ? 'ONNX model' : 'parameter file');
   try {
     return onnx ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
   } catch (e) {
-    if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}`);
+    const torch = e instanceof FormatError && /its format is "pt"/.test(e.message) ? ' (here: --layout pytorch --model simple|deep)' : '';
+    if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}${torch}`);
     throw e;
   }
+}
+
+/** How `eval` reads a parameter file: wasm-cnn's own (the default), or a PyTorch state dict for a preset. */
+export interface ModelFileOptions {
+  layout?: 'wasm-cnn' | 'pytorch';
+  model?: ModelPreset;
+}
+
+/** A preset with the parameters of a PyTorch state dict (its equivalent nn.Sequential's; see the README's PyTorch section). */
+function loadTorchFile(path: string, backend: Backend, model: ModelPreset | undefined): Sequential {
+  if (model === undefined) throw new CliError('--layout pytorch needs --model simple|deep: a PyTorch state dict does not name its architecture');
+  const bytes = readInput(path, 'parameter file');
+  const net = model === 'deep' ? deepConvNet({ backend }) : simpleConvNet({ backend });
+  try {
+    net.loadParams(bytes, { layout: 'pytorch' });
+  } catch (e) {
+    net.dispose();
+    if (e instanceof WasmCnnError) throw new CliError(`${path}: ${e.message}`);
+    throw e;
+  }
+  return net;
 }
 
 /** Stride and pad of the model's first convolution. */
