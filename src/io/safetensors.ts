@@ -430,23 +430,6 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
 // ---------------------------------------------------------------------------------
 // Model parameter files: tensors by name plus the model config in __metadata__.config.
 
-export interface ParamLike {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
-
-/** A parameter file: the tensors in the given order, `config` as JSON in __metadata__.config. */
-export function encodeParams(
-  params: Record<string, ParamLike>,
-  config?: Record<string, unknown>,
-  metadata: Record<string, string> = {},
-): Uint8Array {
-  const meta: Record<string, string> = { ...metadata };
-  if (config !== undefined) meta.config = JSON.stringify(config);
-  const tensors = Object.entries(params).map(([name, p]) => ({ name, shape: p.shape, data: p.data }));
-  return encodeSafetensors(tensors, meta);
-}
-
 /** The model config stored in __metadata__.config (undefined when there is none). */
 export function configFromMetadata(metadata: Record<string, string>, name = 'safetensors file'): Record<string, unknown> | undefined {
   if (!Object.prototype.hasOwnProperty.call(metadata, 'config')) return undefined;
@@ -478,52 +461,3 @@ export function configFromMetadata(metadata: Record<string, string>, name = 'saf
   return value as Record<string, unknown>;
 }
 
-export interface DecodedParams {
-  /** Values by parameter name, in the order of the file. */
-  values: Record<string, Float32Array>;
-  shapes: Record<string, number[]>;
-  /** The model config from __metadata__.config, if present. */
-  config: Record<string, unknown> | undefined;
-  metadata: Record<string, string>;
-}
-
-/**
- * Decodes a parameter file and, when `expected` is given, checks that it holds exactly
- * those parameters with those shapes. Use it before touching a model: it throws
- * FormatError and returns nothing on any mismatch.
- */
-export function decodeParams(
-  bytes: Uint8Array,
-  expected?: Record<string, readonly number[]>,
-  opts: DecodeOptions = {},
-): DecodedParams {
-  const name = opts.name ?? 'safetensors file';
-  const { tensors, metadata } = decodeSafetensors(bytes, opts);
-  if (expected) {
-    const want = Object.keys(expected);
-    for (const k of want) {
-      const t = tensors.get(k);
-      if (!t) {
-        throw new FormatError(
-          `${name}: no tensor "${k}" (the model expects shape ${fmt(expected[k]!)}); the file holds ${[...tensors.keys()].map((s) => `"${s}"`).join(', ') || 'no tensors'}`,
-        );
-      }
-      const s = expected[k]!;
-      if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
-        throw new FormatError(`${name}: tensor "${k}" has shape ${fmt(t.shape)} in the file, but the model expects ${fmt(s)}`);
-      }
-    }
-    for (const k of tensors.keys()) {
-      if (!Object.prototype.hasOwnProperty.call(expected, k)) {
-        throw new FormatError(`${name}: tensor "${k}" is not a parameter of the model (expected ${want.map((s) => `"${s}"`).join(', ')})`);
-      }
-    }
-  }
-  const config = configFromMetadata(metadata, name);
-  return {
-    values: Object.fromEntries([...tensors].map(([k, t]) => [k, t.data])),
-    shapes: Object.fromEntries([...tensors].map(([k, t]) => [k, t.shape])),
-    config,
-    metadata,
-  };
-}

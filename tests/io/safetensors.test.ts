@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FormatError, WasmCnnError } from '../../src/errors.js';
-import { tensor } from '../../src/tensor.js';
 import {
   configFromMetadata,
-  decodeParams,
   decodeSafetensors,
-  encodeParams,
   encodeSafetensors,
   setHostEndiannessForTesting,
   SAFETENSORS_MAX_HEADER,
@@ -206,9 +203,6 @@ describe('safetensors round trip', () => {
     expect(dec.tensors.get('__proto__')!.data[0]).toBe(1);
     expect(Object.getPrototypeOf(dec.metadata)).toBe(Object.prototype);
     expect(Object.prototype.hasOwnProperty.call(dec.metadata, '__proto__')).toBe(true);
-    const p = decodeParams(enc);
-    expect(Object.getPrototypeOf(p.values)).toBe(Object.prototype);
-    expect(Object.prototype.hasOwnProperty.call(p.values, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
@@ -523,29 +517,7 @@ describe('safetensors rejects corrupt files with FormatError', () => {
   });
 });
 
-describe('model parameter files', () => {
-  const params = { W1: tensor([1, 2, 3, 4], [1, 1, 2, 2]), b1: tensor([0.5], [1]) };
-  const config = { type: 'SimpleConvNet', inputDim: [1, 28, 28], hiddenSize: 100 };
-
-  it('encodeParams / decodeParams carry the config in __metadata__.config', () => {
-    const bytes = encodeParams(params, config);
-    const d = decodeSafetensors(bytes);
-    expect(JSON.parse(d.metadata.config!)).toEqual(config);
-    const p = decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1] });
-    expect(p.config).toEqual(config);
-    expect([...p.values.W1!]).toEqual([1, 2, 3, 4]);
-    expect(p.shapes.b1).toEqual([1]);
-    expect(Object.keys(p.values)).toEqual(['W1', 'b1']);
-  });
-
-  it('decodeParams checks names and shapes against the model', () => {
-    const bytes = encodeParams(params, config);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1], W2: [3] })).toThrow(/no tensor "W2" \(the model expects shape \(3\)\); the file holds "W1", "b1"/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 4, 1], b1: [1] })).toThrow(/tensor "W1" has shape \(1, 1, 2, 2\) in the file, but the model expects \(1, 1, 4, 1\)/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(/tensor "b1" is not a parameter of the model/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(FormatError);
-  });
-
+describe('the model config in __metadata__', () => {
   it('configFromMetadata rejects bad config JSON safely', () => {
     expect(configFromMetadata({})).toBeUndefined();
     expect(() => configFromMetadata({ config: '{bad' })).toThrow(/__metadata__.config is not valid JSON/);
