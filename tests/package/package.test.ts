@@ -218,7 +218,7 @@ console.log(net);
   const tsconfig = (resolution: 'node16' | 'bundler', file: string) => JSON.stringify({
     compilerOptions: {
       module: resolution === 'node16' ? 'node16' : 'preserve', moduleResolution: resolution,
-      target: 'es2022', lib: ['es2022', 'esnext.disposable', 'dom'], types: [], strict: true, noEmit: true, skipLibCheck: false,
+      target: 'es2022', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true, skipLibCheck: false,
     },
     files: [file],
   }, null, 2);
