@@ -70,6 +70,10 @@ export interface Network {
   loadParams(bytes: Uint8Array, options?: ParamsFileOptions): void;
   /** JSON-serializable description that rebuilds this architecture. */
   config(): Record<string, unknown>;
+  /** States of the model's own PRNGs (dropout masks), for checkpoints; optional. */
+  randomState?(): number[];
+  /** Restores states from randomState(); optional. */
+  setRandomState?(states: readonly number[]): void;
 }
 
 /** Options of `new Sequential(...)`. */
@@ -340,6 +344,21 @@ export class Sequential implements Network {
     const where = `${this.name}.loadParams`;
     if (paramsLayout(where, options) === 'pytorch') loadTorchParams(where, bytes, this.torchLayout(where));
     else loadParamsInto(where, bytes, this.fileEntries(), this.config());
+  }
+
+  /** The states of the dropout layers' mask PRNGs, first to last (checkpoints store them). */
+  randomState(): number[] {
+    return this.layers.filter((l): l is Dropout => l instanceof Dropout).map((l) => l.rngState);
+  }
+
+  /** Restores states from randomState(); the count must match the dropout layers. */
+  setRandomState(states: readonly number[]): void {
+    const dropouts = this.layers.filter((l): l is Dropout => l instanceof Dropout);
+    if (!Array.isArray(states) || states.length !== dropouts.length ||
+      states.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
+      throw new WasmCnnError(`${this.name}.setRandomState: expected ${dropouts.length} uint32 states (one per Dropout layer), got ${describeValue(states)}`);
+    }
+    dropouts.forEach((l, i) => { l.rngState = states[i]; });
   }
 
   /** @internal The equivalent nn.Sequential and its state dict (src/models/pytorch-layout.ts). */

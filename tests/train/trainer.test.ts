@@ -191,7 +191,7 @@ describe('Trainer (tiny softmax-regression network)', () => {
     expect(opt.iter).toBe(2);
     expect(backend.memoryStats().used).toBeGreaterThan(used); // m, v still held by the caller's optimizer
     opt.dispose();
-    await expect(t.train()).rejects.toThrow(/train\(\) can run only once/);
+    await expect(t.train()).rejects.toThrow(/train\(\) has completed all epochs/);
   });
 
   it('frees its own device memory after training', async () => {
