@@ -65,7 +65,10 @@ describe('wasm-cnn train (tiny run)', () => {
     expect(history.trainAccList).toHaveLength(2);
     expect(history.testAccList).toHaveLength(2);
     expect(history.trainLossList).toHaveLength(2 * (500 / 50));
-    for (const v of [...history.trainAccList, ...history.testAccList]) expect(v).toBeGreaterThanOrEqual(0);
+    // accuracies are counts of the 500 training / 200 test images; the last epoch's is the final one
+    for (const v of history.trainAccList) expect(Math.abs(v * 500 - Math.round(v * 500))).toBeLessThan(1e-6);
+    for (const v of history.testAccList) expect(Math.abs(v * 200 - Math.round(v * 200))).toBeLessThan(1e-6);
+    expect(history.testAccList[1]).toBe(JSON.parse(trainResult.stdout).finalTestAcc);
   });
 
   it('draws the accuracy chart (SVG and PNG) and the filters before and after', () => {

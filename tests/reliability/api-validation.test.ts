@@ -341,7 +341,14 @@ describe.each(VARIANTS)('every public entry point validates its arguments (%s ba
     const { backend, net, x, t } = ctx;
     expect(net.predict(x).shape).toEqual([3, 4]);
     expect(Number.isFinite(net.loss(x, t))).toBe(true);
-    expect(net.accuracy(x, t, 100)).toBeGreaterThanOrEqual(0);
+    // accuracy is the share of rows whose largest score is the label
+    const scores = net.predict(x).toArray();
+    const hits = Array.from(t, (label, i) => {
+      const row = Array.from(scores.subarray(i * 4, i * 4 + 4));
+      return row.indexOf(Math.max(...row)) === label ? 1 : 0;
+    }).reduce<number>((a, b) => a + b, 0);
+    expect(net.accuracy(x, t, 100)).toBe(hits / t.length);
+    expect(net.accuracy(x, t, 2)).toBe(hits / t.length);
     expect(Object.keys(net.gradient(x, t))).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3']);
     const y = conv2d(backend, ctx.img, ctx.w, null, { stride: 1, pad: 1 });
     expect(y.shape).toEqual([2, 3, 5, 5]);
@@ -362,6 +369,10 @@ describe.each(VARIANTS)('every public entry point validates its arguments (%s ba
     const r = await new Trainer(copy as Network, x, t, x, t, { epochs: 1, miniBatchSize: 3, verbose: false, snapshot: true }).train();
     expect(r.steps).toBe(1);
     expect(mnistFromIdx(idxImages, idxLabels, idxImages, idxLabels, { flatten: false, trainLimit: 2 }).xTrain.shape).toEqual([2, 1, 4, 4]);
-    expect(() => new DivergenceError('x')).not.toThrow();
+    // the library's error classes: catchable as WasmCnnError, named for their class
+    const d = new DivergenceError('training diverged');
+    expect(d).toBeInstanceOf(WasmCnnError);
+    expect(d).toBeInstanceOf(Error);
+    expect([d.name, d.message]).toEqual(['DivergenceError', 'training diverged']);
   });
 });
