@@ -76,6 +76,45 @@ export function run(cmd: string, args: string[], opts: { cwd: string; timeout?: 
   });
 }
 
+export interface Started {
+  /** the match of `ready` in the command's stdout */
+  match: RegExpExecArray;
+  /** Ends the command (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts a long-running command (a server) and resolves once its stdout matches `ready`. */
+export function start(cmd: string, args: string[], opts: { cwd: string; ready: RegExp; timeout?: number }): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    };
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${cmd} ${args.join(' ')}: no ${opts.ready} on stdout within ${opts.timeout ?? 30_000} ms\n${stdout}\n${stderr}`));
+    }, opts.timeout ?? 30_000);
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const match = opts.ready.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ match, stop });
+      }
+    });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} ${args.join(' ')} exited with ${code} before it was ready\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
 /** Like run(), but a non-zero exit is an error that shows the command's output. */
 export async function runOk(cmd: string, args: string[], opts: { cwd: string; timeout?: number }): Promise<RunResult> {
   const r = await run(cmd, args, opts);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, watchErrors } from '../browser/browser.js';
-import { ROOT, packAndInstall, readmeFiles, run, runOk, type Consumer } from './consumer.js';
+import { ROOT, packAndInstall, readmeFiles, run, runOk, start, type Consumer } from './consumer.js';
 import { filesEnding, installedPackages, platformBoundLockEntries } from './deps.js';
 
 const MAX_PACKED_BYTES = 2_000_000;
@@ -352,25 +352,25 @@ describe('in Chromium', () => {
     expect(vite).toEqual(esb);
   }, 180_000);
 
-  it("the installed web app, served by the package's scripts/serve.mjs, starts cross-origin isolated with the Wasm backend", async () => {
-    const serve = await import(pathToFileURL(join(c.installed, 'scripts/serve.mjs')).href);
-    const s = await serve.startServer({ port: 0, host: '127.0.0.1' });
+  it("the installed web app, served by `node node_modules/wasm-cnn/scripts/serve.mjs`, starts cross-origin isolated with the Wasm backend", async () => {
+    const s = await start(process.execPath, ['node_modules/wasm-cnn/scripts/serve.mjs', '--port', '0'], { cwd: c.dir, ready: /(http:\/\/127\.0\.0\.1:\d+\/)/ });
+    const url = s.match[1];
     const page = await browser.newPage();
     const errors = watchErrors(page);
     try {
-      const lib = await fetch(`${s.url}lib/wasm-cnn.js`);
+      const lib = await fetch(`${url}lib/wasm-cnn.js`);
       expect(lib.status).toBe(200);
       expect((await lib.arrayBuffer()).byteLength).toBe(statSync(join(c.installed, 'build/browser/wasm-cnn.js')).size);
-      const labels = await fetch(`${s.url}mnist/t10k-labels-idx1-ubyte`);
+      const labels = await fetch(`${url}mnist/t10k-labels-idx1-ubyte`);
       expect(new Uint8Array(await labels.arrayBuffer()).length).toBe(10_008);
-      await page.goto(s.url);
+      await page.goto(url);
       await page.waitForSelector('body[data-state=ready]', { timeout: 60_000 });
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(await page.textContent('#features')).toContain('✓ SIMD');
       expect(errors).toEqual([]);
     } finally {
       await page.close();
-      await s.close();
+      await s.stop();
     }
   }, 120_000);
 });
