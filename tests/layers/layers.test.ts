@@ -9,6 +9,7 @@ import {
   Convolution, Pooling, Affine, Relu, Sigmoid, Dropout, BatchNormalization, SoftmaxWithLoss, type Layer,
 } from '../../src/layers/index.js';
 import { BACKENDS, randomF32 } from '../helpers/harness.js';
+import { ulp32 } from '../models/gradient-bound.js';
 
 /** Values in [-1, 1) kept at least `gap` away from 0 (so ReLU kinks are not crossed). */
 function awayFromZero(n: number, seed: number, gap = 0.05): Float32Array {
@@ -36,12 +37,6 @@ function numeric(target: Tensor, f: () => number, h: number): Float64Array {
     g[i] = (a - b) / (up - down);
   }
   return g;
-}
-
-/** Spacing of float32 values around v (the unit in the last place). */
-function ulp32(v: number): number {
-  const a = Math.abs(v);
-  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
 /** max |a - b|. */
