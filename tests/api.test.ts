@@ -18,7 +18,7 @@ describe('the export lists', () => {
     expect(names).toEqual([
       'AdaGrad', 'Adam', 'Backend', 'DEEP_CONV_NET_LAYERS', 'DivergenceError', 'FormatError', 'Momentum', 'Nesterov',
       'RMSprop', 'SGD', 'Sequential', 'ShapeError', 'SimpleConvNet', 'Tensor', 'Trainer', 'WasmCnnError',
-      'avgPool', 'conv2d', 'createBackend', 'createOptimizer', 'decodePng', 'decodeSafetensors', 'deepConvNet',
+      'accuracyPng', 'accuracySvg', 'lossPng', 'lossSvg', 'avgPool', 'conv2d', 'createBackend', 'createOptimizer', 'decodePng', 'decodeSafetensors', 'deepConvNet',
       'encodePng', 'encodeSafetensors', 'featureMapGrid', 'filterGrid', 'gradientCheck', 'loadMnistBytesFromUrls',
       'loadMnistFromUrls', 'matmul', 'maxPool', 'mnistBytes', 'mnistFromIdx', 'modelFromConfig', 'modelFromSafetensors',
       'parseIdx', 'pngToMnist', 'simpleConvNet', 'tensor',

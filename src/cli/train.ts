@@ -9,7 +9,9 @@ import type { BackendName } from '../backend/backend.js';
 import { loadMnistBytes } from '../data/mnist-node.js';
 import { DivergenceError } from '../errors.js';
 import { Trainer, type TrainResult } from '../train/trainer.js';
-import { accuracySvg, lossSvg, svgToPng } from '../viz/accuracy-plot-node.js';
+import { accuracyChart, lossChart } from '../viz/chart.js';
+import { chartToSvg } from '../viz/chart-svg.js';
+import { chartToPng } from '../viz/chart-raster.js';
 import { TrainProgress } from './progress.js';
 import { checkRunDir, defaultRunDir, writeOut } from './artifacts.js';
 import { buildModel, DEFAULT_LR, type ModelPreset } from './models.js';
@@ -97,14 +99,16 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   };
   writeOut(outDir, 'history.json', JSON.stringify({ ...summary, ...history }, null, 2) + '\n');
   if (history.testAccList.length > 0) {
-    const accSvg = await accuracySvg({ trainAcc: history.trainAccList, testAcc: history.testAccList });
-    writeOut(outDir, 'accuracy.svg', accSvg);
-    writeOut(outDir, 'accuracy.png', svgToPng(accSvg));
+    const acc = accuracyChart({ trainAcc: history.trainAccList, testAcc: history.testAccList });
+    writeOut(outDir, 'accuracy.svg', chartToSvg(acc));
+    writeOut(outDir, 'accuracy.png', chartToPng(acc));
   }
-  if (history.trainLossList.length > 0) {
-    const lSvg = await lossSvg(history.trainLossList);
-    writeOut(outDir, 'loss.svg', lSvg);
-    writeOut(outDir, 'loss.png', svgToPng(lSvg));
+  // a diverged run ends with the non-finite loss that stopped it
+  const finiteLoss = history.trainLossList.filter(Number.isFinite);
+  if (finiteLoss.length > 0) {
+    const loss = lossChart(finiteLoss);
+    writeOut(outDir, 'loss.svg', chartToSvg(loss));
+    writeOut(outDir, 'loss.png', chartToPng(loss));
   }
 
   if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
