@@ -214,6 +214,37 @@ describe.each(BACKENDS)('ONNX import (%s backend)', (name: BackendName) => {
     m2.dispose();
   });
 
+  it('the other accepted forms: Constant, auto_pad SAME_UPPER, AveragePool with padding, GlobalAveragePool, Gemm alpha/beta, BatchNormalization on (N, D), Softmax (opset 11)', async () => {
+    const g: GraphSpec = {
+      opset: 11,
+      input: { name: 'x', shape: [N, 1, 28, 28] },
+      output: { name: 'y', shape: [N, 10] },
+      initializers: [
+        f32('w', [4, 1, 3, 3], values(36, 31, 0.5)), f32('w2', [6, 4, 3, 3], values(216, 32, 0.3)), f32('b2', [6], values(6, 33, 0.1)),
+        f32('g', [6], values(6, 34, 0.3).map((v) => 1 + v)), f32('be', [6], values(6, 35, 0.1)), f32('mu', [6], values(6, 36, 0.1)), f32('va', [6], values(6, 37, 0.2).map((v) => 0.5 + v)),
+        f32('fc', [6, 10], values(60, 38, 0.5)), f32('fcb', [1, 10], values(10, 39, 0.2)),
+      ],
+      nodes: [
+        node('Conv', ['x', 'w'], ['c0'], [attrInts('kernel_shape', [3, 3]), { name: 'auto_pad', type: 3, s: 'SAME_UPPER', floats: [], ints: [], other: false }]),
+        node('Sigmoid', ['c0'], ['s0']),
+        node('AveragePool', ['s0'], ['p0'], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1]), attrInt('count_include_pad', 1)]),
+        node('Conv', ['p0', 'w2', 'b2'], ['c1'], [attrInts('pads', [1, 1, 1, 1])]),
+        node('GlobalAveragePool', ['c1'], ['p1']),
+        node('Constant', [], ['shape'], [{ name: 'value', type: 4, t: i64('', [0, -1]), floats: [], ints: [], other: false }]),
+        node('Reshape', ['p1', 'shape'], ['f0']),
+        node('BatchNormalization', ['f0', 'g', 'be', 'mu', 'va'], ['n0'], [attrFloat('epsilon', 1e-3)]),
+        node('Gemm', ['n0', 'fc', 'fcb'], ['z'], [attrFloat('alpha', 0.5), attrFloat('beta', 2)]),
+        node('Softmax', ['z'], ['y'], [attrInt('axis', 1)]),
+      ],
+    };
+    const model = await compareWithOrt(graphBytes(g), [N, 1, 28, 28], true);
+    expect(model.specs.map((s) => s.type)).toEqual(['Convolution', 'Sigmoid', 'Pooling', 'Convolution', 'Pooling', 'BatchNormalization', 'Affine', 'SoftmaxWithLoss']);
+    expect(model.specs[0]).toMatchObject({ filterSize: 3, pad: 1, stride: 1 });
+    expect(model.specs[2]).toMatchObject({ size: 3, stride: 2, pad: 1, mode: 'avg' });
+    expect(model.specs[4]).toMatchObject({ size: 14, stride: 14, pad: 0, mode: 'avg' });
+    model.dispose();
+  });
+
   it('an imported model trains: a few Adam steps lower the loss', async () => {
     const model = modelFromOnnx(graphBytes(pytorchGraph(false)), { backend });
     const d = loadMnist({ flatten: false, trainLimit: 200, testLimit: 50 });
