@@ -13,6 +13,7 @@ import { CAP_ROWS, UNITS_PER_EM, glyphFor, textUnits } from './font.js';
 import type { RgbaImage } from './image.js';
 import { encodePng } from './png.js';
 
+/** Resolution of a chart rendered to pixels. */
 export interface RasterOptions {
   /** Device pixels per CSS pixel (default 2, as for a high-density screen; 0.25..8). */
   scale?: number;

@@ -7,6 +7,7 @@
 import { ShapeError } from '../errors.js';
 import { CAP_ROWS, UNITS_PER_EM, textWidth } from './font.js';
 
+/** The accuracy per epoch that accuracyChart / accuracySvg / accuracyPng draw. */
 export interface AccuracyHistory {
   /** Training accuracy per epoch, 0..1. */
   trainAcc: readonly number[];
@@ -16,6 +17,7 @@ export interface AccuracyHistory {
   epochs?: readonly number[];
 }
 
+/** Title and plot size of a training chart. */
 export interface ChartOptions {
   /** Chart title (default none). */
   title?: string;
@@ -24,6 +26,7 @@ export interface ChartOptions {
   height?: number;
 }
 
+/** Options of the loss chart: those of every chart, plus the bucket averaging. */
 export interface LossOptions extends ChartOptions {
   /** Above this many points the curve is averaged in equal buckets (default 2000). */
   maxPoints?: number;
