@@ -38,10 +38,11 @@ export {
   type Mnist, type MnistOptions, type MnistBytes, type MnistBytesOptions, type MnistByteSplit, type MnistUrlOptions,
 } from './data/mnist.js';
 
-// Files: safetensors
+// Files: safetensors, ONNX
 export {
   encodeSafetensors, decodeSafetensors, type SafetensorsTensor, type DecodedSafetensors, type DecodedTensor,
 } from './io/safetensors.js';
+export { modelToOnnx, modelFromOnnx, type OnnxExportOptions, type OnnxImportOptions } from './io/onnx/index.js';
 
 // Pictures: filter and feature-map grids, PNG, charts
 export type { GrayImage, RgbaImage } from './viz/image.js';

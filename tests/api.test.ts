@@ -21,7 +21,7 @@ describe('the export lists', () => {
       'accuracyPng', 'accuracySvg', 'lossPng', 'lossSvg', 'avgPool', 'conv2d', 'createBackend', 'createOptimizer', 'decodePng', 'decodeSafetensors', 'deepConvNet',
       'encodePng', 'encodeSafetensors', 'featureMapGrid', 'filterGrid', 'gradientCheck', 'loadMnistBytesFromUrls',
       'loadMnistFromUrls', 'matmul', 'maxPool', 'mnistBytes', 'mnistFromIdx', 'modelFromConfig', 'modelFromSafetensors',
-      'parseIdx', 'pngToMnist', 'simpleConvNet', 'tensor',
+      'modelFromOnnx', 'modelToOnnx', 'parseIdx', 'pngToMnist', 'simpleConvNet', 'tensor',
     ].sort());
     expect(names.length).toBeLessThanOrEqual(50);
   });

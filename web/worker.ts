@@ -11,10 +11,9 @@
  * for a batch of one.
  */
 import {
-  SimpleConvNet, Trainer, conv2d, modelFromConfig, modelFromSafetensors, tensor, type Backend, type Sequential,
+  SimpleConvNet, Trainer, conv2d, modelFromConfig, modelFromOnnx, modelFromSafetensors, tensor, type Backend, type Sequential,
 } from '../src/index.js';
 import { BatchGatherer } from '../src/data/batch.js';
-import { modelFromOnnx, modelToOnnx } from '../src/io/onnx/index.js';
 import { Convolution } from '../src/layers/convolution.js';
 import { IDX_IMAGES, IDX_LABELS, parseIdx } from '../src/data/idx.js';
 import { MNIST_FILE_NAMES } from '../src/data/mnist.js';
@@ -350,7 +349,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'save': {
       if (!net) return;
       const onnx = msg.format === 'onnx';
-      const bytes = (onnx ? modelToOnnx(net) : net.saveParams()).slice();
+      const bytes = (onnx ? net.toOnnx() : net.saveParams()).slice();
       post({ type: 'saved', bytes: bytes.buffer, name: onnx ? 'wasm-cnn-model.onnx' : 'wasm-cnn-params.safetensors' }, [bytes.buffer]);
       return;
     }

@@ -56,7 +56,8 @@ export function modelFromSafetensors(bytes: Uint8Array, options: LoadOptions): S
   return model;
 }
 
-function checkLoadOptions(where: string, options: unknown): asserts options is LoadOptions {
+/** Checks a loader's options: an object with a Backend from createBackend() and nothing else. */
+export function checkLoadOptions(where: string, options: unknown): asserts options is LoadOptions {
   if (options && typeof options === 'object' && !('backend' in options) && 'kernels' in options) {
     throw new WasmCnnError(`${where}: pass the backend in an options object, { backend }, got the backend itself`);
   }

@@ -32,6 +32,7 @@ import {
 } from './layer-specs.js';
 import { encodeParams, loadParamsInto, paramsLayout, type NamedTensor, type ParamsFileOptions } from './params-file.js';
 import { encodeTorchParams, loadTorchParams, torchLayout, type LayoutLayer, type TorchLayout } from './pytorch-layout.js';
+import { modelToOnnx, type OnnxExportOptions } from '../io/onnx/export.js';
 
 export type { Labels };
 
@@ -375,6 +376,11 @@ export class Sequential implements Network {
       return l;
     });
     return torchLayout(where, layers);
+  }
+
+  /** The model as an ONNX file (opset 13, input "input" (N, ...inputDim), output "logits"); see modelFromOnnx. */
+  toOnnx(options?: OnnxExportOptions): Uint8Array {
+    return modelToOnnx(this, options);
   }
 
   /** Frees every device buffer of the model. The model must not be used afterwards. */

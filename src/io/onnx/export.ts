@@ -47,6 +47,7 @@ export interface OnnxExportable {
   readonly buffers: Readonly<Record<string, Tensor>>;
 }
 
+/** Options of modelToOnnx / model.toOnnx(). */
 export interface OnnxExportOptions {
   /** End with Softmax and name the output "probabilities" (default false: "logits"). */
   softmax?: boolean;

@@ -39,9 +39,11 @@ import type { Backend } from '../../backend/backend.js';
 import { FormatError, WasmCnnError, describeValue } from '../../errors.js';
 import { outSize } from '../../geometry.js';
 import type { LayerSpec } from '../../models/layer-specs.js';
-import { Sequential, checkBackendOption, checkKeys } from '../../models/sequential.js';
+import { Sequential } from '../../models/sequential.js';
+import { checkLoadOptions } from '../../models/loaders.js';
 import { ATTR, DT_FLOAT, DT_INT32, DT_INT64, decodeModel, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
 
+/** Options of modelFromOnnx: the backend the model lives on. */
 export interface OnnxImportOptions {
   backend: Backend;
 }
@@ -66,11 +68,7 @@ export interface OnnxArchitecture {
 /** The model an ONNX file describes, with its weights; a bad or unsupported file is a FormatError. */
 export function modelFromOnnx(bytes: Uint8Array, options: OnnxImportOptions): Sequential {
   const where = 'modelFromOnnx';
-  if (options && typeof options === 'object' && !('backend' in options) && 'kernels' in options) {
-    throw new WasmCnnError(`${where}: pass the backend in an options object, { backend }, got the backend itself`);
-  }
-  checkBackendOption(where, options);
-  checkKeys(where, 'option', options, ['backend']);
+  checkLoadOptions(where, options);
   if (!(bytes instanceof Uint8Array)) throw new WasmCnnError(`${where}: bytes must be a Uint8Array (the .onnx file), got ${describeValue(bytes)}`);
   const arch = readOnnxArchitecture(bytes, where);
   let fileValues = 0;
