@@ -4,7 +4,7 @@
  * install behaves), from npm's cache where it can (`npm ci` leaves it warm).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { ROOT, checkBuilt } from '../browser/browser.js';
@@ -136,15 +136,20 @@ export async function packAndInstall(): Promise<Consumer> {
   checkBuilt('build/web/worker.js', ['web', 'src'], 'npm run build:web');
 
   const tmp = mkdtempSync(join(tmpdir(), 'wasm-cnn-package-'));
-  const packed = await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
-  const [pack] = JSON.parse(packed.stdout) as PackInfo[];
-  const tarball = join(tmp, pack.filename);
+  try {
+    const packed = await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
+    const [pack] = JSON.parse(packed.stdout) as PackInfo[];
+    const tarball = join(tmp, pack.filename);
 
-  const dir = join(tmp, 'consumer');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
-  await runOk('npm', ['install', tarball, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, timeout: 150_000 });
-  return { tmp, tarball, pack, dir, installed: join(dir, 'node_modules', 'wasm-cnn') };
+    const dir = join(tmp, 'consumer');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    await runOk('npm', ['install', tarball, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, timeout: 150_000 });
+    return { tmp, tarball, pack, dir, installed: join(dir, 'node_modules', 'wasm-cnn') };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** The fenced code blocks of a README section whose first line is a comment naming a file (`// app.mjs`, `<!-- index.html -->`). */
