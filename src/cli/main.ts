@@ -37,9 +37,15 @@ function program(): Command {
     .option('--seed <n>', 'seed of the initial weights and the batch order', nonNegativeInt, 42)
     .option('--out <dir>', 'output folder (default: a new folder under runs/)')
     .option('--force', 'overwrite the files of an existing run in --out')
+    .option('--checkpoint-every <n>', 'also write checkpoint.safetensors every N steps (it is written at every epoch end anyway)', positiveInt)
+    .option('--resume <dir>', 'continue the run in DIR from its checkpoint, with the options it started with')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the results as JSON on stdout')
-    .action(async (opts) => { process.exitCode = await trainCommand(opts); });
+    .action(async (opts, cmd: Command) => {
+      // which options were typed: --resume refuses those that conflict with the run's
+      const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      process.exitCode = await trainCommand({ ...opts, given });
+    });
 
   cli.command('eval')
     .description('test accuracy and confusion matrix of a parameter file')
