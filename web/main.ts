@@ -53,6 +53,8 @@ const el = {
   status: $('status'),
   start: $<HTMLButtonElement>('start'),
   stop: $<HTMLButtonElement>('stop'),
+  resume: $<HTMLButtonElement>('resume'),
+  saveCheckpoint: $<HTMLButtonElement>('save-checkpoint'),
   progress: $<HTMLProgressElement>('progress'),
   trainSize: $<HTMLInputElement>('train-size'),
   testSize: $<HTMLInputElement>('test-size'),
@@ -120,6 +122,8 @@ const send = (msg: ToWorker, transfer: Transferable[] = []) => worker.postMessag
 let benchWorker: Worker | null = null;
 
 let training = false;
+/** A stopped run (or a loaded checkpoint) waits in the worker: Resume continues it. */
+let resumable = false;
 let benchRunning = false;
 let ready = false;
 let testCount = 0;
@@ -132,6 +136,8 @@ function status(text: string, kind: 'info' | 'error' = 'info'): void {
 function updateButtons(): void {
   el.start.disabled = !ready || training || benchRunning;
   el.stop.disabled = !training;
+  el.resume.disabled = !ready || training || !resumable || benchRunning;
+  el.saveCheckpoint.disabled = !ready || !(training || resumable);
   for (const c of trainControls) c.disabled = training;
   el.load.disabled = !ready || training;
   el.loadLabel.classList.toggle('disabled', el.load.disabled);
@@ -558,6 +564,7 @@ el.start.addEventListener('click', () => {
     return;
   }
   training = true;
+  resumable = false; // a new run replaces the paused one
   setState('training');
   updateButtons();
   resetCharts();
@@ -570,6 +577,19 @@ el.start.addEventListener('click', () => {
   status('starting…');
   send({ type: 'train', config });
 });
+
+el.resume.addEventListener('click', () => {
+  training = true;
+  resumable = false;
+  delete el.statTestAcc.dataset.final;
+  setState('training');
+  updateButtons();
+  modelMessage('', 'info');
+  status('resuming…');
+  send({ type: 'resume' });
+});
+
+el.saveCheckpoint.addEventListener('click', () => send({ type: 'saveCheckpoint' }));
 
 el.stop.addEventListener('click', () => {
   send({ type: 'stop' });
@@ -588,6 +608,8 @@ function backendRequest(): BackendRequest {
 for (const c of [el.backend, el.threads, el.relaxedSimd]) {
   c.addEventListener('change', () => {
     if (!ready || training) return;
+    resumable = false; // the worker drops a paused run whose state lives on the old backend
+    updateButtons();
     send({ type: 'setBackend', ...backendRequest() });
   });
 }
@@ -618,6 +640,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       extent.steps = msg.maxIter;
       extent.epochs = msg.epochs;
       renderFeatures(msg.backend);
+      if (msg.resumedAt > 0) {
+        status(`Resuming at step ${fmtInt(msg.resumedAt)} of ${fmtInt(msg.maxIter)}.`);
+        break;
+      }
       accData[0].push(0);
       accData[1].push(msg.initial.trainAcc);
       accData[2].push(msg.initial.testAcc);
@@ -659,6 +685,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'trainEnd':
       showIter();
       training = false;
+      resumable = msg.resumable;
       setState('ready');
       renderModel(msg.model);
       if (msg.testAcc !== null) {
@@ -666,7 +693,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         el.statTestAcc.dataset.value = String(msg.testAcc);
       }
       status(msg.stopped
-        ? `Stopped after ${msg.steps} steps.`
+        ? `Stopped after ${msg.steps} steps. Resume continues the run; Save checkpoint keeps it for later.`
         : `Done: test accuracy ${pct(msg.testAcc, 2)} after ${msg.steps} steps in ${(msg.elapsedMs / 1000).toFixed(1)} s (${fmtInt(msg.imagesPerSecond)} images/s in the training steps).`);
       el.statTestAcc.dataset.final = 'true';
       updateButtons();
@@ -707,6 +734,15 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       renderModel(msg.model);
       drawPicture(el.filters, msg.filters);
       modelMessage(`Loaded ${msg.name}: ${msg.model.type}, ${fmtInt(msg.model.size)} parameters.`, 'ok');
+      if (drawn) schedulePrediction();
+      break;
+    case 'checkpointLoaded':
+      resumable = true;
+      renderModel(msg.model);
+      drawPicture(el.filters, msg.filters);
+      modelMessage(`Loaded checkpoint ${msg.name}: step ${fmtInt(msg.step)} of ${fmtInt(msg.maxIter)}. Press Resume to continue the run.`, 'ok');
+      status('A checkpoint is loaded: Resume continues it.');
+      updateButtons();
       if (drawn) schedulePrediction();
       break;
     case 'loadError':

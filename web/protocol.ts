@@ -65,6 +65,10 @@ export type ToWorker =
   | ({ type: 'init'; seed: number } & BackendRequest)
   | { type: 'train'; config: TrainConfig }
   | { type: 'stop' }
+  /** Continue the paused run (stopped, or loaded from a checkpoint). */
+  | { type: 'resume' }
+  /** Download the current or paused run's checkpoint (answered with 'saved'). */
+  | { type: 'saveCheckpoint' }
   | ({ type: 'setBackend' } & BackendRequest)
   | { type: 'predict'; id: number; pixels: Float32Array }
   | { type: 'digit'; index: number }
@@ -134,11 +138,13 @@ export type FromWorker =
   | {
       type: 'trainStart'; maxIter: number; iterPerEpoch: number; epochs: number; trainSize: number; testSize: number;
       evalCount: { train: number; test: number }; initial: { trainAcc: number; testAcc: number }; backend: BackendInfo;
+      /** Steps done before this start (0 for a new run; more when a paused run continues). */
+      resumedAt: number;
     }
   | IterationMsg
   | EpochMsg
   | { type: 'filters'; filters: Picture | null }
-  | { type: 'trainEnd'; stopped: boolean; testAcc: number | null; imagesPerSecond: number; elapsedMs: number; steps: number; model: ModelInfo }
+  | { type: 'trainEnd'; stopped: boolean; resumable: boolean; testAcc: number | null; imagesPerSecond: number; elapsedMs: number; steps: number; model: ModelInfo }
   | { type: 'trainError'; message: string; model: ModelInfo }
   | { type: 'prediction'; id: number; probs: number[] }
   | { type: 'digit'; view: DigitView }
@@ -146,6 +152,8 @@ export type FromWorker =
   | { type: 'saved'; bytes: ArrayBuffer; name: string }
   | { type: 'loaded'; name: string; model: ModelInfo; filters: Picture | null }
   | { type: 'loadError'; name: string; message: string; model: ModelInfo }
+  /** A checkpoint file was loaded: it is the paused run now (Resume continues it). */
+  | { type: 'checkpointLoaded'; name: string; step: number; maxIter: number; model: ModelInfo; filters: Picture | null }
   | { type: 'benchRow'; row: BenchRow; features: Record<'wasm' | 'js', BackendFeatures> }
   | { type: 'benchDone'; rows: BenchRow[]; elapsedMs: number }
   | { type: 'error'; message: string };

@@ -9,9 +9,13 @@
  * the same architecture on the same backend (`infer`), refreshed from the training
  * model's weights when they changed, so the training model's buffers are never re-planned
  * for a batch of one.
+ *
+ * A stopped run stays `paused`: Resume continues it (trainer.train() again), Save
+ * checkpoint downloads trainer.checkpoint(), and loading a checkpoint file makes it the
+ * paused run (Trainer.resume), so a run can go on in another session bit for bit.
  */
 import {
-  SimpleConvNet, Trainer, conv2d, modelFromConfig, modelFromOnnx, modelFromSafetensors, tensor, type Backend, type Sequential,
+  SimpleConvNet, Trainer, conv2d, decodeSafetensors, modelFromConfig, modelFromOnnx, modelFromSafetensors, tensor, type Backend, type EpochInfo, type IterationInfo, type Sequential,
 } from '../src/index.js';
 import { BatchGatherer } from '../src/data/batch.js';
 import { Convolution } from '../src/layers/convolution.js';
@@ -45,6 +49,9 @@ let version = 0;
 let inferVersion = -1;
 let origin = '';
 let trainer: Trainer | null = null;
+/** A stopped (or loaded) run that Resume continues, with the sizes it trains and evaluates on. */
+let paused: { trainer: Trainer; sizes: RunSizes } | null = null;
+let currentSizes: RunSizes | null = null;
 let training = false;
 let stopRequested = false;
 let selectedDigit = 0;
@@ -236,10 +243,118 @@ async function accuracy(split: Split, count: number, batchSize: number): Promise
   return correct / count;
 }
 
+/** The data a run trains and evaluates on (kept in its checkpoints as `app.web`). */
+interface RunSizes { trainSize: number; testSize: number; evalTrain: number; batchSize: number }
+
+function discardPaused(): void {
+  paused?.trainer.dispose();
+  paused = null;
+}
+
+/** The Trainer's callbacks: progress messages, and pictures at most twice a second. */
+function progressCallbacks(batchSize: number) {
+  const recent: [number, number][] = [[performance.now(), 0]];
+  let lastVisual = performance.now();
+  return {
+    restart: () => { recent.length = 1; recent[0] = [performance.now(), 0]; },
+    onIteration: (info: IterationInfo) => {
+      version++;
+      const t = performance.now();
+      recent.push([t, batchSize]);
+      while (recent.length > 2 && t - recent[0][0] > 1000) recent.shift();
+      const span = (t - recent[0][0]) / 1000;
+      const imgs = recent.slice(1).reduce((a, w) => a + w[1], 0);
+      post({ type: 'iter', ...info, imagesPerSecond: span > 0 ? imgs / span : 0 });
+      if (t - lastVisual > 500) {
+        lastVisual = t;
+        sendFilters();
+        sendDigit();
+      }
+    },
+    onEpoch: (info: EpochInfo) => {
+      post({
+        type: 'epoch', epoch: info.epoch, epochs: info.epochs, trainAcc: info.trainAcc, testAcc: info.testAcc,
+        trainLoss: info.trainLoss, imagesPerSecond: info.imagesPerSecond, elapsedMs: info.elapsedMs,
+      });
+      sendFilters();
+      sendDigit();
+    },
+  };
+}
+
+/** Runs (or continues) `t` to its end or a stop; a stopped run becomes the paused one. */
+async function runTrainer(t: Trainer, sizes: RunSizes, initial: { trainAcc: number; testAcc: number }, restart: () => void): Promise<void> {
+  trainer = t;
+  currentSizes = sizes;
+  paused = null;
+  restart();
+  post({
+    type: 'trainStart', maxIter: t.maxIter, iterPerEpoch: t.iterPerEpoch, epochs: t.epochs, trainSize: sizes.trainSize, testSize: sizes.testSize,
+    evalCount: { train: sizes.evalTrain, test: sizes.testSize }, initial, backend: backendInfo!, resumedAt: t.currentIter,
+  });
+  if (stopRequested) {
+    paused = { trainer: t, sizes };
+    post({ type: 'trainEnd', stopped: true, resumable: true, testAcc: null, imagesPerSecond: 0, elapsedMs: 0, steps: t.currentIter, model: modelInfo() });
+    return;
+  }
+  const r = await t.train();
+  if (r.stopped) paused = { trainer: t, sizes };
+  origin = `trained (${r.steps} steps${r.stopped ? ', stopped' : ''}) from ${origin.replace(/^trained \([^)]*\) from /, '')}`;
+  sendFilters();
+  sendDigit();
+  post({ type: 'trainEnd', stopped: r.stopped, resumable: r.stopped, testAcc: r.testAcc, imagesPerSecond: r.imagesPerSecond, elapsedMs: r.elapsedMs, steps: r.steps, model: modelInfo() });
+}
+
+/** Continues the paused run. */
+async function resume(): Promise<void> {
+  if (!paused) return;
+  training = true;
+  stopRequested = false;
+  const { trainer: t, sizes } = paused;
+  try {
+    const last = t.testAccList.length;
+    const initial = last > 0 ? { trainAcc: t.trainAccList[last - 1], testAcc: t.testAccList[last - 1] } : { trainAcc: NaN, testAcc: NaN };
+    await runTrainer(t, sizes, initial, () => {});
+  } catch (e) {
+    version++;
+    post({ type: 'trainError', message: errorText(e), model: modelInfo() });
+    sendFilters();
+  } finally {
+    training = false;
+    trainer = null;
+  }
+}
+
+/** A checkpoint file (trainer.checkpoint()) becomes the paused run: model, optimizer, position. */
+async function loadCheckpoint(name: string, bytes: Uint8Array): Promise<void> {
+  const app = Trainer.checkpointApp(bytes) as { web?: RunSizes; options?: { trainSize: number; testSize: number; batch: number } } | undefined;
+  // the web app's own checkpoints carry its sizes; the CLI's carry its options
+  const sizes: RunSizes | undefined = app?.web ?? (app?.options
+    ? { trainSize: app.options.trainSize, testSize: app.options.testSize, evalTrain: app.options.trainSize, batchSize: app.options.batch }
+    : undefined);
+  if (!sizes) throw new Error('the checkpoint does not say which images it was trained on (no app data)');
+  post({ type: 'status', text: 'loading the MNIST training images…' });
+  const [tr, te] = [await trainSet(), testSet!];
+  if (sizes.trainSize > tr.n || sizes.testSize > te.n) throw new Error(`the checkpoint trained on ${sizes.trainSize} / ${sizes.testSize} images; MNIST has ${tr.n} / ${te.n}`);
+  const cb = progressCallbacks(sizes.batchSize);
+  const t = Trainer.resume(bytes, {
+    backend: backend!, xTrain: byteImages(tr, sizes.trainSize), tTrain: tr.labels.subarray(0, sizes.trainSize),
+    xTest: byteImages(te, sizes.testSize), tTest: te.labels.subarray(0, sizes.testSize),
+    onIteration: cb.onIteration, onEpoch: cb.onEpoch,
+  });
+  discardPaused();
+  replaceModel(t.network as Sequential, `checkpoint ${name} (step ${t.currentIter} of ${t.maxIter})`);
+  paused = { trainer: t, sizes };
+  const filters = filtersPicture();
+  post({ type: 'checkpointLoaded', name, step: t.currentIter, maxIter: t.maxIter, model: modelInfo(), filters }, filters ? [filters.rgba.buffer] : []);
+  sendDigit();
+}
+
 async function train(c: TrainConfig): Promise<void> {
   training = true;
   stopRequested = false;
   try {
+    discardPaused();
     await useBackend(c);
     if (!c.keepWeights) {
       replaceModel(freshModel(c.seed), `fresh weights (seed ${c.seed})`);
@@ -253,52 +368,18 @@ async function train(c: TrainConfig): Promise<void> {
     const evalTest = testSize;
     post({ type: 'status', text: 'measuring the accuracy before training…' });
     const initial = { trainAcc: await accuracy(tr, evalTrain, 100), testAcc: await accuracy(te, evalTest, 100) };
-    const recent: [number, number][] = [[performance.now(), 0]];
-    let lastVisual = performance.now();
-    trainer = new Trainer(net!, byteImages(tr, trainSize), tr.labels.subarray(0, trainSize), byteImages(te, testSize), te.labels.subarray(0, testSize), {
+    const cb = progressCallbacks(c.batchSize);
+    const t = new Trainer(net!, byteImages(tr, trainSize), tr.labels.subarray(0, trainSize), byteImages(te, testSize), te.labels.subarray(0, testSize), {
       epochs: c.epochs,
       miniBatchSize: c.batchSize,
       optimizer: c.optimizer,
       optimizerParam: { lr: c.lr },
       seed: c.seed,
       evaluateSampleNumPerEpoch: trainSize > evalTrain ? evalTrain : null,
-      onIteration: (info) => {
-        version++;
-        const t = performance.now();
-        recent.push([t, c.batchSize]);
-        while (recent.length > 2 && t - recent[0][0] > 1000) recent.shift();
-        const span = (t - recent[0][0]) / 1000;
-        const imgs = recent.slice(1).reduce((a, w) => a + w[1], 0);
-        post({ type: 'iter', ...info, imagesPerSecond: span > 0 ? imgs / span : 0 });
-        if (t - lastVisual > 500) {
-          lastVisual = t;
-          sendFilters();
-          sendDigit();
-        }
-      },
-      onEpoch: (info) => {
-        post({
-          type: 'epoch', epoch: info.epoch, epochs: info.epochs, trainAcc: info.trainAcc, testAcc: info.testAcc,
-          trainLoss: info.trainLoss, imagesPerSecond: info.imagesPerSecond, elapsedMs: info.elapsedMs,
-        });
-        sendFilters();
-        sendDigit();
-      },
+      onIteration: cb.onIteration,
+      onEpoch: cb.onEpoch,
     });
-    recent[0][0] = performance.now();
-    post({
-      type: 'trainStart', maxIter: trainer.maxIter, iterPerEpoch: trainer.iterPerEpoch, epochs: c.epochs, trainSize, testSize,
-      evalCount: { train: evalTrain, test: evalTest }, initial, backend: backendInfo!,
-    });
-    if (stopRequested) {
-      post({ type: 'trainEnd', stopped: true, testAcc: null, imagesPerSecond: 0, elapsedMs: 0, steps: 0, model: modelInfo() });
-      return;
-    }
-    const r = await trainer.train();
-    origin = `trained (${r.steps} steps${r.stopped ? ', stopped' : ''}) from ${origin.replace(/^trained \([^)]*\) from /, '')}`;
-    sendFilters();
-    sendDigit();
-    post({ type: 'trainEnd', stopped: r.stopped, testAcc: r.testAcc, imagesPerSecond: r.imagesPerSecond, elapsedMs: r.elapsedMs, steps: r.steps, model: modelInfo() });
+    await runTrainer(t, { trainSize, testSize, evalTrain, batchSize: c.batchSize }, initial, cb.restart);
   } catch (e) {
     version++;
     post({ type: 'trainError', message: errorText(e), model: modelInfo() });
@@ -306,6 +387,15 @@ async function train(c: TrainConfig): Promise<void> {
   } finally {
     training = false;
     trainer = null;
+  }
+}
+
+/** Whether a safetensors file is a checkpoint (its __metadata__.format); false for anything unreadable. */
+function isCheckpoint(bytes: Uint8Array): boolean {
+  try {
+    return decodeSafetensors(bytes).metadata?.format === 'wasm-cnn-checkpoint';
+  } catch {
+    return false;
   }
 }
 
@@ -326,6 +416,8 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     case 'setBackend': {
       if (training) return;
+      // a paused run's optimizer state lives on the current backend
+      if (backendInfo && (backendInfo.name !== msg.backend || backendInfo.threadsRequested !== msg.threads || backendInfo.relaxedRequested !== msg.relaxedSimd)) discardPaused();
       await useBackend(msg);
       post({ type: 'backend', backend: backendInfo! });
       return;
@@ -338,6 +430,21 @@ async function handle(msg: ToWorker): Promise<void> {
       stopRequested = true;
       trainer?.stop();
       return;
+    case 'resume':
+      if (training) return;
+      await resume();
+      return;
+    case 'saveCheckpoint': {
+      // while training this runs between two steps, where a checkpoint is consistent
+      const run = trainer && paused === null ? { trainer, sizes: currentSizes! } : paused;
+      if (!run) {
+        post({ type: 'error', message: 'no run to checkpoint: start one, or stop it first' });
+        return;
+      }
+      const bytes = run.trainer.checkpoint({ app: { web: run.sizes } }).slice();
+      post({ type: 'saved', bytes: bytes.buffer, name: `wasm-cnn-checkpoint-step${run.trainer.currentIter}.safetensors` }, [bytes.buffer]);
+      return;
+    }
     case 'predict':
       if (!net) return;
       post({ type: 'prediction', id: msg.id, probs: predictOne(msg.pixels) });
@@ -361,8 +468,12 @@ async function handle(msg: ToWorker): Promise<void> {
       }
       let m: Sequential;
       try {
-        // .onnx by name: an ONNX model; anything else: a safetensors parameter file
+        // .onnx by name: an ONNX model; anything else: a safetensors parameter file or a checkpoint
         const bytes = new Uint8Array(msg.bytes);
+        if (!/\.onnx$/i.test(msg.name) && isCheckpoint(bytes)) {
+          await loadCheckpoint(msg.name, bytes);
+          return;
+        }
         m = /\.onnx$/i.test(msg.name) ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
       } catch (e) {
         post({ type: 'loadError', name: msg.name, message: errorText(e), model: modelInfo() });
