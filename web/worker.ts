@@ -308,13 +308,20 @@ async function runTrainer(t: Trainer, sizes: RunSizes, initial: { trainAcc: numb
 /** Continues the paused run. */
 async function resume(): Promise<void> {
   if (!paused) return;
-  training = true;
-  stopRequested = false;
   const { trainer: t, sizes } = paused;
-  try {
+  await trainingRun(async () => {
     const last = t.testAccList.length;
     const initial = last > 0 ? { trainAcc: t.trainAccList[last - 1], testAcc: t.testAccList[last - 1] } : { trainAcc: NaN, testAcc: NaN };
     await runTrainer(t, sizes, initial, () => {});
+  });
+}
+
+/** Runs `body` as the training run: `training` set meanwhile, a failure reported as trainError. */
+async function trainingRun(body: () => Promise<void>): Promise<void> {
+  training = true;
+  stopRequested = false;
+  try {
+    await body();
   } catch (e) {
     version++;
     post({ type: 'trainError', message: errorText(e), model: modelInfo() });
@@ -351,9 +358,7 @@ async function loadCheckpoint(name: string, bytes: Uint8Array): Promise<void> {
 }
 
 async function train(c: TrainConfig): Promise<void> {
-  training = true;
-  stopRequested = false;
-  try {
+  await trainingRun(async () => {
     discardPaused();
     await useBackend(c);
     if (!c.keepWeights) {
@@ -380,14 +385,7 @@ async function train(c: TrainConfig): Promise<void> {
       onEpoch: cb.onEpoch,
     });
     await runTrainer(t, { trainSize, testSize, evalTrain, batchSize: c.batchSize }, initial, cb.restart);
-  } catch (e) {
-    version++;
-    post({ type: 'trainError', message: errorText(e), model: modelInfo() });
-    sendFilters();
-  } finally {
-    training = false;
-    trainer = null;
-  }
+  });
 }
 
 /** Whether a safetensors file is a checkpoint (its __metadata__.format); false for anything unreadable. */
