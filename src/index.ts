@@ -22,11 +22,12 @@ export {
 // Training
 export {
   SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, createOptimizer,
-  type Optimizer, type OptimizerName, type OptimizerParams,
+  type Optimizer, type OptimizerName, type OptimizerParams, type OptimizerState,
   type SGDOptions, type MomentumOptions, type AdaGradOptions, type RMSpropOptions, type AdamOptions,
 } from './train/optimizers.js';
 export {
   Trainer, type TrainerOptions, type TrainResult, type IterationInfo, type EpochInfo, type DivergenceDetails,
+  type ResumeOptions, type CheckpointOptions,
 } from './train/trainer.js';
 export { gradientCheck, type GradientCheckEntry, type GradientCheckOptions } from './train/gradient-check.js';
 

@@ -17,6 +17,9 @@ export function chunksTaken(b: Backend): number[] {
 /** Chunks each worker took between two readings of chunksTaken. */
 export const chunksSince = (b: Backend, before: readonly number[]): number[] => chunksTaken(b).map((c, w) => c - before[w]);
 
+/** How long a comparison keeps retrying before it says the workers never worked. */
+const MIN_RETRY_MS = 20_000;
+
 interface Opts {
   /** Until each worker took a chunk (default: until one did). */
   every?: boolean;
@@ -25,35 +28,38 @@ interface Opts {
 
 /**
  * Runs `work` on `b` until its workers took at least one chunk of it (`every`: until each
- * worker did), at most `tries` times (default 200), and returns the last run's result and
+ * worker did), at least `tries` times (default 200) and for at least 20 s before giving up
+ * (a loaded machine may wake a worker too late for many short calls in a row), and returns the last run's result and
  * the chunks each worker took in it. On 1 thread it runs once. `work` must give the same
  * result every time (fresh inputs per run). Fails the test when no run had the workers work.
  */
 export function withWorkers<T>(b: Backend, what: string, work: () => T, opts: Opts = {}): { result: T; chunks: number[] } {
+  const start = Date.now();
   for (let attempt = 1; ; attempt++) {
     const before = chunksTaken(b);
     const result = work();
     const chunks = chunksSince(b, before);
-    if (done(b, what, chunks, attempt, opts)) return { result, chunks };
+    if (done(b, what, chunks, attempt, start, opts)) return { result, chunks };
   }
 }
 
 /** withWorkers for asynchronous work (a Trainer run). */
 export async function withWorkersAsync<T>(b: Backend, what: string, work: () => Promise<T>, opts: Opts = {}): Promise<{ result: T; chunks: number[] }> {
+  const start = Date.now();
   for (let attempt = 1; ; attempt++) {
     const before = chunksTaken(b);
     const result = await work();
     const chunks = chunksSince(b, before);
-    if (done(b, what, chunks, attempt, opts)) return { result, chunks };
+    if (done(b, what, chunks, attempt, start, opts)) return { result, chunks };
   }
 }
 
 /** Whether a run with these chunks per worker counts; fails the test after the last try. */
-function done(b: Backend, what: string, chunks: readonly number[], attempt: number, opts: Opts): boolean {
+function done(b: Backend, what: string, chunks: readonly number[], attempt: number, start: number, opts: Opts): boolean {
   if (b.features.threads <= 1) return true;
   if (opts.every ? chunks.every((c) => c > 0) : chunks.some((c) => c > 0)) return true;
   const tries = opts.tries ?? 200;
-  if (attempt < tries) return false;
+  if (attempt < tries || Date.now() - start < MIN_RETRY_MS) return false;
   return expect.fail(`${what} on ${b.features.threads} threads: ${opts.every ? 'not every kernel worker took a chunk' : 'the kernel workers took no chunk'} `
-    + `in any of ${tries} runs (chunks per worker in the last: ${chunks.join(', ')})`);
+    + `in any of ${attempt} runs over ${((Date.now() - start) / 1000).toFixed(1)} s (chunks per worker in the last: ${chunks.join(', ')})`);
 }
