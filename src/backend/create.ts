@@ -1,6 +1,6 @@
 // createBackend('wasm' | 'js'): the one way to get a Backend.
 import { Backend, type BackendName } from './backend.js';
-import { LinearMemory } from './memory.js';
+import { LinearMemory, MAX_BYTES, PAGE } from './memory.js';
 import { createJsKernels } from './js/index.js';
 import { KERNEL_BUILDS, buildSupported, instantiateKernels, kernelBuild, relaxedSimdSupported, simdSupported } from './wasm/load.js';
 import { importedMemoryMinPages } from './wasm/binary.js';
@@ -33,9 +33,6 @@ export interface BackendOptions {
   maximumBytes?: number;
 }
 
-const PAGE = 65536;
-/** The most a (32-bit) WebAssembly.Memory can hold: 65536 pages. */
-const MAX_BYTES = 65536 * PAGE;
 const OPTION_KEYS = ['initialBytes', 'threads', 'relaxedSimd', 'maximumBytes'];
 
 /** A backend: 'wasm' (SIMD WebAssembly kernels, the default) or 'js' (the plain-JavaScript reference kernels, same results to float rounding). */

@@ -10,10 +10,11 @@
  */
 import { WasmCnnError } from '../errors.js';
 
-const PAGE = 65536;
+/** Bytes of a WebAssembly memory page. */
+export const PAGE = 65536;
 const ALIGN = 64; // cache-line aligned blocks
 /** The most a (32-bit) WebAssembly.Memory can address: 65536 pages, 4 GiB. */
-const MAX_BYTES = 65536 * PAGE;
+export const MAX_BYTES = 65536 * PAGE;
 
 export interface MemoryStats {
   /** Bytes of linear memory in total. */
