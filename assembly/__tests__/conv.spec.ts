@@ -28,7 +28,7 @@ describe('conv_fwd_f32', () => {
     const w: StaticArray<f32> = [2, 0, 1, 0, 1, 2, 1, 0, 2];
     const b: StaticArray<f32> = [3];
     const y = filled(4, NaN);
-    const col = filled(9 * 4, NaN);
+    const col = filled((9 + 1) * 4, NaN); // (CKK + FN) x (1 image's 4 columns): see conv_ld
     conv_fwd_f32(ptr(x), 1, 1, 4, 4, ptr(w), 1, 3, 3, 1, 1, 0, 0, ptr(b), 1, ptr(y), ptr(col));
     expect<f32>(y[0]).toBe(18);
     expect<f32>(y[1]).toBe(19);

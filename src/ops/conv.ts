@@ -5,11 +5,11 @@
  * JS twins), which a threaded kernel set splits across threads (src/backend/threads/).
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
- *   col, dcol: (C*KH*KW, OH*OW) scratch for one image
+ *   col, dcol: colSize floats of scratch (a group of images' im2col matrices)
  *
  * Used by the Convolution layer and by Backend.conv2d; shapes are checked by convGeom.
  */
-import type { Kernels, Ptr } from '../backend/kernels.js';
+import { convDataScratch, type Kernels, type Ptr } from '../backend/kernels.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, type Shape } from '../tensor.js';
 import { outSize, checkWindowOptions } from './geometry.js';
@@ -40,11 +40,14 @@ export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: nu
 }
 
 /**
- * Floats of the conv kernels' scratch: one image's im2col matrix (C*KH*KW, OH*OW), plus the
+ * Floats of the conv kernels' scratch, enough for each of them: a group of images' matrices of
+ * conv_fwd_f32 / conv_bwd_data_f32, and one image's im2col matrix (C*KH*KW, OH*OW) plus the
  * (FN, C*KH*KW) partial sums of conv_bwd_filter_f32.
  */
 export function colSize(g: ConvGeom): number {
-  return g.C * g.KH * g.KW * (g.OH * g.OW + g.FN);
+  const CKK = g.C * g.KH * g.KW;
+  const OHW = g.OH * g.OW;
+  return Math.max(CKK * (OHW + g.FN), convDataScratch(g.N, CKK, g.FN, OHW));
 }
 
 /** y = conv(x, w) + b. `b` may be -1 for no bias. */
