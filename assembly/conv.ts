@@ -136,8 +136,10 @@ export function conv_bwd_data_f32(dy: usize, N: i32, C: i32, H: i32, W: i32, w: 
 export function conv_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, KH: i32, KW: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, r0: i32, r1: i32, dw: usize, col: usize): void {
   // x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C*KH*KW), columns r0..r1-1 overwritten with
-  // sum_n dy_n (FN, OHW) * col_n[r0:r1]^T; col: scratch of (r1 - r0) * (OHW + FN) floats =
-  // rows r0..r1-1 of im2col(x_n) (r1 - r0, OHW), then the partial sums acc (FN, r1 - r0)
+  // sum over groups of G = conv_group(N, OHW) images of dy_group (FN, G*OHW) * col_group[r0:r1]^T;
+  // col: scratch (convFilterScratch floats) = rows r0..r1-1 of the group's im2col matrices side
+  // by side (r1 - r0, G*OHW), the partial sums acc (FN, r1 - r0), and (if G > 1) the group's dy
+  // side by side (FN, G*OHW). G does not depend on r0, r1: column shares stay bit-identical.
   const OH = outDim(H, KH, strideH, padH);
   const OW = outDim(W, KW, strideW, padW);
   const CKK = C * KH * KW;
@@ -155,13 +157,27 @@ export function conv_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32,
   // The sums build up in a dense block of their own and are copied into dw once: concurrent
   // calls on other column ranges share dw's cache lines, and 100 read-modify-writes of a
   // shared line per image would cost more than the GEMMs.
-  const acc = col + (<usize>(rows * OHW) << 2);
-  let xn = x;
-  let dyn = dy;
-  for (let n = 0; n < N; n++, xn += xStride, dyn += yStride) {
-    im2col_rows(xn, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col, OHW);
-    // acc (FN, rows) (+)= dy_n (FN, OHW) * col^T (OHW, rows)
-    gemm_nt_dots_f32(FN, rows, OHW, 1, dyn, OHW, col, OHW, n == 0 ? 0 : 1, acc, rows);
+  const G = conv_group(N, OHW);
+  const ld = G * OHW;
+  const acc = col + (<usize>rows * <usize>ld << 2);
+  const dyt = acc + (<usize>(FN * rows) << 2);
+  const imgBytes = <usize>OHW << 2;
+  const ldBytes = <usize>ld << 2;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const g1 = min(G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      im2col_rows(x + <usize>(n0 + g) * xStride, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col + <usize>g * imgBytes, ld);
+    }
+    let a = dy + <usize>n0 * yStride;
+    if (G > 1) {
+      for (let g = 0; g < g1; g++) {
+        const dyn = dy + <usize>(n0 + g) * yStride;
+        for (let f = 0; f < FN; f++) copy_floats(dyt + <usize>f * ldBytes + <usize>g * imgBytes, dyn + <usize>f * imgBytes, OHW);
+      }
+      a = dyt;
+    }
+    // acc (FN, rows) (+)= dy_group (FN, g1*OHW) * col^T (g1*OHW, rows)
+    gemm_nt_dots_f32(FN, rows, g1 * OHW, 1, a, ld, col, ld, n0 == 0 ? 0 : 1, acc, rows);
   }
   for (let f = 0; f < FN; f++) memory.copy(dwr + (<usize>(f * CKK) << 2), acc + <usize>f * rowBytes, rowBytes);
 }

@@ -55,9 +55,10 @@ export interface Kernels {
     strideH: number, strideW: number, padH: number, padW: number, dx: Ptr, dcol: Ptr): void;
   /**
    * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, CKK), only columns r0 <= r < r1 overwritten, with
-   * sum over n = 0..N-1 (in that order) of dy_n (FN, OHW) * col_n^T, col_n = rows r0..r1-1 of im2col(x_n);
-   * col: scratch of (r1 - r0) * (OHW + FN) floats (col_n, then the (FN, r1 - r0) sums, copied into dw at
-   * the end so concurrent calls on other columns do not share cache lines). N == 0 writes zeros.
+   * the sum over groups of convGroup(N, OHW) images (in order) of dy_g (FN, G*OHW) * col_g^T, col_g =
+   * rows r0..r1-1 of the group's im2col matrices side by side; col: convFilterScratch(N, r1 - r0, FN, OHW)
+   * floats of scratch (col_g, then the (FN, r1 - r0) sums, copied into dw at the end so concurrent calls
+   * on other columns do not share cache lines, then the group's dy side by side). N == 0 writes zeros.
    */
   conv_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, dw: Ptr, col: Ptr): void;
@@ -169,6 +170,12 @@ export function convLd(G: number, OHW: number): number {
 /** Scratch floats of conv_fwd_f32 / conv_bwd_data_f32 on N images: (CKK + FN) rows of convLd. */
 export function convDataScratch(N: number, CKK: number, FN: number, OHW: number): number {
   return (CKK + FN) * convLd(convGroup(N, OHW), OHW);
+}
+
+/** Scratch floats of conv_bwd_filter_f32 on N images and `rows` columns of dw: rows x G*OHW, FN x rows, and FN x G*OHW if G > 1. */
+export function convFilterScratch(N: number, rows: number, FN: number, OHW: number): number {
+  const G = convGroup(N, OHW);
+  return rows * G * OHW + FN * rows + (G > 1 ? FN * G * OHW : 0);
 }
 
 /** Names of every kernel, used to check that a module exports the whole ABI. */

@@ -9,7 +9,7 @@
  *
  * Used by the Convolution layer and by Backend.conv2d; shapes are checked by convGeom.
  */
-import { convDataScratch, type Kernels, type Ptr } from '../backend/kernels.js';
+import { convDataScratch, convFilterScratch, type Kernels, type Ptr } from '../backend/kernels.js';
 import { ShapeError } from '../errors.js';
 import { fmtShape, type Shape } from '../tensor.js';
 import { outSize, checkWindowOptions } from './geometry.js';
@@ -39,15 +39,11 @@ export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: nu
   return { N, C, H, W, FN, KH, KW, strideH: stride, strideW: stride, padH: pad, padW: pad, OH, OW };
 }
 
-/**
- * Floats of the conv kernels' scratch, enough for each of them: a group of images' matrices of
- * conv_fwd_f32 / conv_bwd_data_f32, and one image's im2col matrix (C*KH*KW, OH*OW) plus the
- * (FN, C*KH*KW) partial sums of conv_bwd_filter_f32.
- */
+/** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
 export function colSize(g: ConvGeom): number {
   const CKK = g.C * g.KH * g.KW;
   const OHW = g.OH * g.OW;
-  return Math.max(CKK * (OHW + g.FN), convDataScratch(g.N, CKK, g.FN, OHW));
+  return Math.max(convFilterScratch(g.N, CKK, g.FN, OHW), convDataScratch(g.N, CKK, g.FN, OHW));
 }
 
 /** y = conv(x, w) + b. `b` may be -1 for no bias. */

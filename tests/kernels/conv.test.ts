@@ -9,7 +9,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { harness, randomF32, type Harness } from '../helpers/harness.js';
-import { convDataScratch, convGroup } from '../../src/backend/kernels.js';
+import { convDataScratch, convFilterScratch, convGroup } from '../../src/backend/kernels.js';
 
 const SEED = 20241128;
 const SENTINEL = 1234.5;
@@ -178,7 +178,7 @@ describe('conv_bwd_filter_f32', () => {
       both((h, name) => {
         const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
         h.k.conv_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
-          r0, r1, dw, h.alloc(Math.max(1, (r1 - r0) * (OHW + g.FN))));
+          r0, r1, dw, h.alloc(Math.max(1, convFilterScratch(g.N, r1 - r0, g.FN, OHW))));
         expectClose(`${name} dw [${r0}, ${r1})`, h.getF32(dw, g.FN * K), ref, (i) => i % K < r0 || i % K >= r1);
       });
     }), { seed: SEED + 2, numRuns: 60 });
@@ -218,7 +218,7 @@ describe('SimpleConvNet shapes', () => {
     const x = randomF32(4 * 784, 1), w = randomF32(30 * 25, 2), b = randomF32(30, 3), dy = randomF32(4 * 30 * OHW, 4);
     const fwd = refForward(g, x, w, b), filt = refFilter(g, x, dy), data = refData(g, dy, w);
     both((h, name) => {
-      const y = h.alloc(4 * 30 * OHW), dw = h.alloc(30 * K), dx = h.alloc(4 * 784), col = h.alloc(Math.max(K * (OHW + 30), convDataScratch(4, K, 30, OHW)));
+      const y = h.alloc(4 * 30 * OHW), dw = h.alloc(30 * K), dx = h.alloc(4 * 784), col = h.alloc(Math.max(convFilterScratch(4, K, 30, OHW), convDataScratch(4, K, 30, OHW)));
       const xp = h.putF32(x), wp = h.putF32(w), dyp = h.putF32(dy);
       h.k.conv_fwd_f32(xp, 4, 1, 28, 28, wp, 30, 5, 5, 1, 1, 0, 0, h.putF32(b), 1, y, col);
       h.k.conv_bwd_filter_f32(xp, dyp, 4, 1, 28, 28, 30, 5, 5, 1, 1, 0, 0, 0, K, dw, col);
@@ -230,7 +230,7 @@ describe('SimpleConvNet shapes', () => {
   });
 });
 
-describe('conv_fwd_f32 / conv_bwd_data_f32 over groups of images', () => {
+describe('conv_fwd_f32 / conv_bwd_data_f32 / conv_bwd_filter_f32 over groups of images', () => {
   // OHW 256 -> one image per GEMM (row stride padded to 260), OHW 64 -> groups of 4 (260 again),
   // OHW 100 -> groups of 2, OHW 9 -> all 7 at once: several groups and a short last one, with the
   // scratch exactly as large as convDataScratch says
@@ -257,6 +257,17 @@ describe('conv_fwd_f32 / conv_bwd_data_f32 over groups of images', () => {
         expectClose(`${name} dx`, h.getF32(dx, g.N * g.C * g.H * g.W), data);
         const guard = h.getF32(col + scratch * 4, GUARD);
         expect(guard.every((v) => Object.is(v, SENTINEL)), `${name}: a write past the scratch`).toBe(true);
+        // the filter gradient, whole and on a column range, with its scratch exactly as large as convFilterScratch says
+        const K = CKK(g);
+        const filt = refFilter(g, x, dy);
+        for (const [r0, r1] of [[0, K], [3, K - 2]]) {
+          const fs = convFilterScratch(g.N, r1 - r0, g.FN, OHW);
+          const fcol = h.putF32(new Float32Array(fs + GUARD).fill(SENTINEL));
+          const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
+          h.k.conv_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, 3, 3, g.sH, g.sW, g.pH, g.pW, r0, r1, dw, fcol);
+          expectClose(`${name} dw [${r0}, ${r1})`, h.getF32(dw, g.FN * K), filt, (i) => i % K < r0 || i % K >= r1);
+          expect(h.getF32(fcol + fs * 4, GUARD).every((v) => Object.is(v, SENTINEL)), `${name}: dw scratch overrun`).toBe(true);
+        }
       });
     });
   }

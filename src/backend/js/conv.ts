@@ -85,8 +85,9 @@ export function conv_bwd_data_f32(h: Heap, dy: Ptr, N: number, C: number, H: num
 }
 
 /**
- * dw: (FN, CKK) columns [r0, r1) = sum_n dy_n * (rows r0..r1-1 of im2col(x_n))^T;
- * col: scratch of (r1 - r0) * (OHW + FN) floats (the im2col rows, then the (FN, r1 - r0) sums).
+ * dw: (FN, CKK) columns [r0, r1) = sum over groups of G images of dy_g * (rows r0..r1-1 of the
+ * group's im2col matrices side by side)^T; col: convFilterScratch floats (the im2col rows
+ * (r1 - r0, G*OHW), the (FN, r1 - r0) sums, then if G > 1 the group's dy side by side (FN, G*OHW)).
  */
 export function conv_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
   KH: number, KW: number, strideH: number, strideW: number, padH: number, padW: number,
@@ -103,12 +104,26 @@ export function conv_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numb
     return;
   }
   const OHW = OH * OW;
-  const acc = col + rows * OHW * 4;
-  for (let n = 0; n < N; n++) {
-    im2colRows(h, x + n * C * H * W * 4, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col);
-    gemm_f32(h, 0, 1, FN, rows, OHW, 1, dy + n * FN * OHW * 4, OHW, col, OHW, n === 0 ? 0 : 1, acc, rows);
-  }
+  const G = convGroup(N, OHW);
+  const ld = G * OHW;
+  const acc = col + rows * ld * 4;
+  const dyt = acc + FN * rows * 4;
   const f = h.f32;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const g1 = Math.min(G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      im2colRows(h, x + (n0 + g) * C * H * W * 4, C, H, W, KH, KW, strideH, strideW, padH, padW, r0, r1, col + g * OHW * 4, ld);
+    }
+    let a = dy + n0 * FN * OHW * 4;
+    if (G > 1) {
+      for (let g = 0; g < g1; g++) {
+        const dyn = (dy >> 2) + (n0 + g) * FN * OHW;
+        for (let c = 0; c < FN; c++) f.copyWithin((dyt >> 2) + c * ld + g * OHW, dyn + c * OHW, dyn + (c + 1) * OHW);
+      }
+      a = dyt;
+    }
+    gemm_f32(h, 0, 1, FN, rows, g1 * OHW, 1, a, ld, col, ld, n0 === 0 ? 0 : 1, acc, rows);
+  }
   for (let fi = 0; fi < FN; fi++) f.copyWithin(dwr + fi * CKK, (acc >> 2) + fi * rows, (acc >> 2) + (fi + 1) * rows);
 }
 
