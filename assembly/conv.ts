@@ -22,7 +22,7 @@
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
 import { im2col_rows, col2im_ld } from './im2col';
 import { outDim } from './window';
-import { channel_sums } from './bias';
+import { bias_add_channels_f32, channel_sums } from './bias';
 
 const CONV_COLS: i32 = 256; // target GEMM width of a group: images per group = CONV_COLS / OHW
 
@@ -84,6 +84,13 @@ export function conv_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, w: usize,
       im2col_rows(x + <usize>(n0 + g) * xStride, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, CKK,
         col + <usize>g * imgBytes, ld);
     }
+    if (G == 1) {
+      // one image per GEMM: y_n (FN, OHW) = w * col directly, then + b per channel while y_n is in cache
+      const yn = y + <usize>n0 * yStride;
+      gemm_f32(0, 0, FN, OHW, CKK, 1, w, CKK, col, ld, 0, yn, OHW);
+      if (hasBias != 0) bias_add_channels_f32(yn, b, 1, FN, OHW);
+      continue;
+    }
     // yt (FN, g1*OHW) = w (FN, CKK) * col (CKK, g1*OHW); then y_n[f] = yt[f, image n's columns] (+ b[f])
     gemm_f32(0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, yt, ld);
     for (let g = 0; g < g1; g++) {
@@ -121,12 +128,17 @@ export function conv_bwd_data_f32(dy: usize, N: i32, C: i32, H: i32, W: i32, w: 
   const ldBytes = <usize>ld << 2;
   for (let n0 = 0; n0 < N; n0 += G) {
     const g1 = min(G, N - n0);
-    for (let g = 0; g < g1; g++) {
-      const dyn = dy + <usize>(n0 + g) * yStride;
-      for (let f = 0; f < FN; f++) copy_floats(dyt + <usize>f * ldBytes + <usize>g * imgBytes, dyn + <usize>f * imgBytes, OHW);
+    if (G == 1) {
+      // one image per GEMM: dy_n read in place
+      gemm_f32(1, 0, CKK, OHW, FN, 1, w, CKK, dy + <usize>n0 * yStride, OHW, 0, dcol, ld);
+    } else {
+      for (let g = 0; g < g1; g++) {
+        const dyn = dy + <usize>(n0 + g) * yStride;
+        for (let f = 0; f < FN; f++) copy_floats(dyt + <usize>f * ldBytes + <usize>g * imgBytes, dyn + <usize>f * imgBytes, OHW);
+      }
+      // dcol (CKK, g1*OHW) = w^T (CKK, FN) * dyt (FN, g1*OHW); dx_n = col2im(image n's columns of dcol)
+      gemm_f32(1, 0, CKK, g1 * OHW, FN, 1, w, CKK, dyt, ld, 0, dcol, ld);
     }
-    // dcol (CKK, g1*OHW) = w^T (CKK, FN) * dyt (FN, g1*OHW); dx_n = col2im(image n's columns of dcol)
-    gemm_f32(1, 0, CKK, g1 * OHW, FN, 1, w, CKK, dyt, ld, 0, dcol, ld);
     for (let g = 0; g < g1; g++) {
       col2im_ld(dcol + <usize>g * imgBytes, ld, C, H, W, KH, KW, strideH, strideW, padH, padW, dx + <usize>(n0 + g) * xStride);
     }

@@ -35,6 +35,18 @@ export function conv_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
     for (let g = 0; g < g1; g++) {
       im2colRows(h, x + (n0 + g) * C * H * W * 4, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, CKK, col + g * OHW * 4, ld);
     }
+    if (G === 1) {
+      // one image per GEMM: straight into y_n, then + b
+      const yn = y + n0 * FN * OHW * 4;
+      gemm_f32(h, 0, 0, FN, OHW, CKK, 1, w, CKK, col, ld, 0, yn, OHW);
+      if (hasBias) {
+        for (let c = 0; c < FN; c++) {
+          const bc = f[(b >> 2) + c];
+          for (let i = (yn >> 2) + c * OHW, e = i + OHW; i < e; i++) f[i] += bc;
+        }
+      }
+      continue;
+    }
     gemm_f32(h, 0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, yt, ld);
     for (let g = 0; g < g1; g++) {
       const yn = (y >> 2) + (n0 + g) * FN * OHW;
@@ -73,11 +85,15 @@ export function conv_bwd_data_f32(h: Heap, dy: Ptr, N: number, C: number, H: num
   const dyt = dcol + CKK * ld * 4;
   for (let n0 = 0; n0 < N; n0 += G) {
     const g1 = Math.min(G, N - n0);
-    for (let g = 0; g < g1; g++) {
-      const dyn = (dy >> 2) + (n0 + g) * FN * OHW;
-      for (let c = 0; c < FN; c++) f.copyWithin((dyt >> 2) + c * ld + g * OHW, dyn + c * OHW, dyn + (c + 1) * OHW);
+    if (G === 1) {
+      gemm_f32(h, 1, 0, CKK, OHW, FN, 1, w, CKK, dy + n0 * FN * OHW * 4, OHW, 0, dcol, ld);
+    } else {
+      for (let g = 0; g < g1; g++) {
+        const dyn = (dy >> 2) + (n0 + g) * FN * OHW;
+        for (let c = 0; c < FN; c++) f.copyWithin((dyt >> 2) + c * ld + g * OHW, dyn + c * OHW, dyn + (c + 1) * OHW);
+      }
+      gemm_f32(h, 1, 0, CKK, g1 * OHW, FN, 1, w, CKK, dyt, ld, 0, dcol, ld);
     }
-    gemm_f32(h, 1, 0, CKK, g1 * OHW, FN, 1, w, CKK, dyt, ld, 0, dcol, ld);
     for (let g = 0; g < g1; g++) {
       col2imLd(h, dcol + g * OHW * 4, ld, C, H, W, KH, KW, strideH, strideW, padH, padW, dx + (n0 + g) * C * H * W * 4);
     }
