@@ -214,8 +214,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     }
   }
 
-  // PyTorch CPU at the Wasm thread counts: DeepConvNet and SimpleConvNet rows
-  if (!relaxedOnly && (has('deep') || has('peers')) && !skip.has('torch')) {
+  // PyTorch CPU at the Wasm thread counts: the DeepConvNet rows, and the SimpleConvNet e2e rows when peers are asked for too
+  if (!relaxedOnly && (has('deep') || (has('peers') && has('e2e'))) && !skip.has('torch')) {
     const counts = threaded.length ? threaded.map((o) => o.threads ?? 1) : [1];
     const tr = runTorch(counts, getData(), quick, log);
     const keep = (f: { group: string }) => has(f.group as Group);
