@@ -1,78 +1,38 @@
 // gemm.ts — C = alpha * op(A) * op(B) + beta * C, f32, row-major (shapes: src/backend/kernels.ts).
+// Plain f32x4 mul + add through `madd` (f32x4.relaxed_madd in the relaxed builds only).
+// Tiles keep at most ~11 accumulators: V8 gives Wasm 15 XMM registers on x64.
 //
-// Plain f32x4 mul + add (no relaxed SIMD), register-blocked for x64: V8 gives Wasm 15 XMM
-// registers and every mul needs a temporary, so a tile holds at most ~11 accumulators
-// without spilling; the main micro-kernels keep 9 or 10.
+// | path      | taken for                            | micro-kernel   | packing                          |
+// |-----------|--------------------------------------|----------------|----------------------------------|
+// | broadcast | gemm_f32, N > 12 or N <= 8           | micro_5x8_simd | op(A) blocks (MC x KC) -> PACK_A; |
+// |           |   (edges: micro_1x8, micro_5x4)      |                | op(B) in place, or panels PACK_B  |
+// |           |                                      |                | when transposed or ldb % 1 KiB    |
+// | narrow    | gemm_f32, 8 < N <= 12 (e.g. classes) | micro_3x12_simd| op(A) in place; op(B) as (kc, 12) |
+// | dot       | gemm_nt_dots_f32, K >= DOT_MIN_K     | dot_5x2_simd   | none: rows and columns are runs  |
+// |           |   (conv weight gradient: few cols)   |                | of k; shorter k -> gemm_f32       |
 //
-//  * broadcast path (every gemm_f32 call but the narrow ones): `micro_5x8_simd` keeps a 5x8 tile of C in 10 f32x4
-//    accumulators; per k it loads one 8-wide k-row of the op(B) panel and broadcasts the 5
-//    op(A) values of that k. Both panels are read as k-rows: base pointer + byte stride per k.
-//    - op(A): blocks of MC x KC are packed into PACK_A, panels of MR rows, k-major
-//      (`pack_a_rows` transposes 4x4 blocks with shuffles; `pack_a_cols` copies the MR
-//      contiguous values of each k of a transposed A). Reading a transposed A in place
-//      measured no faster, and packing keeps the L1 footprint small for any lda.
-//    - op(B) not transposed: read in place with stride ldb, unless the stride is a multiple
-//      of 1 KiB (it would alias a few L1 sets) — then packed like a transposed B.
-//      Transposed B: each 8-column panel is packed (transposed) into PACK_B (`pack_b_cols`).
-//    - A block has MC rows at a full k-block and more when k is short (the block always
-//      fills PACK_A), so a small-K product packs each op(B) panel once, not once per MC rows.
-//    - Edges (fewer than MR rows or NR columns) are packed with zero padding; a kernel
-//      computes the padded tile into TILE and `merge_tile` writes the valid part, so nothing
-//      outside A, B or C is ever read or written. One or two leftover rows run a row at a
-//      time (`micro_1x8_simd`), a leftover of <= 4 columns runs `micro_5x4_simd` (which
-//      stores its valid part itself), so small M (batch-1 inference) and narrow N do not pay
-//      for a mostly-zero 5x8 tile.
+// Edges are packed with zero padding and computed into TILE; only the valid part is written
+// (`merge_tile`, `store_cols`), so nothing outside A, B or C is read or written.
 //
-//  * narrow path (8 < N <= 12, any transposes, e.g. the 10 classes of a last affine layer):
-//    a 5x8 tile plus a 5x4 edge would leave a third of the lanes and most of the time to
-//    the edge, so `micro_3x12_simd` keeps a 3x12 tile (9 accumulators, 3 f32x4 of op(B) per
-//    k) over the whole width. op(A) is read in place through a row and a k stride (no A
-//    packing); op(B) is packed per k-block as (kc, 12), zero padded; the last 8 + (1..4)
-//    columns are stored lane-exactly (`store_cols`).
-//
-//  * dot path (`gemm_nt_dots_f32`, NT with K >= DOT_MIN_K: A not transposed, B transposed): op(A)
-//    rows and op(B) columns are both contiguous runs of k, so nothing is packed: `dot_5x2_simd`
-//    keeps 5x2 dot products as 10 f32x4 accumulators over k (4 k per step), reduces them
-//    horizontally at the end and writes C. K tails use v128.load32_zero (one k per step), so
-//    no row is read past its end. The convolution's weight gradient calls it: few columns
-//    (C*KH*KW, e.g. 25) over a long k (OH*OW, e.g. 576), where the broadcast path would spend
-//    its time on a mostly-empty edge tile. gemm_f32 itself takes the broadcast path for NT:
-//    with many columns it measured 9-25% faster than the dot path on a Zen 4 host (NT 128 to
-//    1024, 100x4320x100); on a Zen 5 host (not measured since) the dot path's NT 512 ran at
-//    104% of the plain-SIMD peak and the broadcast path's TT at 99%. With a short k the
-//    horizontal sums would dominate, and `gemm_nt_dots_f32` hands the call to gemm_f32.
-//
-// Summation order: on the broadcast and narrow paths each element of C is one accumulator
-// lane summed over k in order (in k-blocks of KC), except on the one or two rows left after
-// the last full 5-row tile, which `micro_1x8_simd` sums with even and odd k apart on both
-// paths; the dot path adds 4 interleaved partial sums. Which order an element gets depends
-// only on the entry point (gemm_f32 or gemm_nt_dots_f32), the transposes, K and whether its row
-// is such a leftover row, not on N or on the rows it shares a block with, so a call split
-// into row shares at multiples of MR or into column shares (src/backend/threads/kernels.ts)
-// gives bit-identical results.
+// Summation order (the invariant the thread splitters rely on): on the broadcast and narrow
+// paths each element of C is one accumulator lane summed over k in order, in k-blocks of KC,
+// except the one or two rows left after the last full 5-row tile, which micro_1x8_simd sums
+// with even and odd k apart; the dot path adds 4 interleaved partial sums. The order depends
+// only on the entry point, the transposes, K and whether the row is such a leftover row —
+// not on N or on the rows a block shares — so a call split into row shares at multiples of
+// MR or into column shares (src/backend/threads/kernels.ts) is bit-identical to the whole
+// call. The JS twin sums in another order: results agree to float rounding, not bit for bit.
 //
 // beta == 0 never reads C (NaN in C does not leak). alpha == 0 or K == 0 only scales C.
-// The order of the k-summation differs from the plain-JS twin (k-blocks of KC; 4 interleaved
-// partial sums on the dot path), so results agree within float rounding, not bit for bit.
-//
-// Scratch: the packing buffers are found through per-instance globals (Wasm globals are not
-// shared between the instances of different threads). They start at a static block, so a
-// single-threaded instance needs nothing else; in the threads build every worker's instance
-// is pointed at a block of its own (`gemm_set_scratch`, sized by `gemm_scratch_bytes`), so
-// gemm_f32 calls on different threads of one shared memory never touch the same scratch.
-//
-// Relaxed SIMD: every multiply-accumulate of the micro-kernels goes through `madd`, which is
-// f32x4.relaxed_madd (a fused multiply-add where the engine has one) when the module is
-// compiled with relaxed-simd enabled (asconfig.json targets `relaxed`, `relaxed-threads`),
-// and the plain f32x4.mul + f32x4.add otherwise. The default builds therefore stay plain SIMD
-// and bit-reproducible; the relaxed ones round differently (once per madd instead of twice).
+// Scratch: packing buffers are found through per-instance globals; they start at a static
+// block, and in the threads build each worker's instance gets its own (`gemm_set_scratch`,
+// sized by `gemm_scratch_bytes`), so threads sharing one memory never share scratch.
 
 const MR: i32 = 5;   // rows of the broadcast micro-tile
 const NR: i32 = 8;   // columns of the broadcast micro-tile (2 x f32x4)
 const KC: i32 = 256; // k-block of the broadcast path
 const MC: i32 = 40;  // rows of op(A) per packed block (8 panels): 40 * 256 * 4 = 40 KiB
-// (MC = 120 measured a few % faster at 512^3, but all static data must fit the 1 initial
-// page that asconfig.json declares; see the note at PACK_A.)
+// (MC is bounded by the 1 initial page of static data that asconfig.json declares; see PACK_A.)
 const NRN: i32 = 12; // columns of the narrow path's tile (3 x f32x4); its tile has 3 rows
 const DOT_MIN_K: i32 = 32; // gemm_nt_dots_f32 with a shorter k: gemm_f32, see the header
 const KCD: i32 = 512; // k-block of the dot path: 5 A rows + 2 B rows = 14 KiB, in L1

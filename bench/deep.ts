@@ -15,8 +15,8 @@
  *   conv5 32->64 8x8 p1 8x8; conv6 64->64 8x8 p1 8x8; pool -> 4x4 -> affine 1024->50 -> 10
  */
 import type { Backend } from '../src/backend/backend.js';
-import { buildModel } from '../src/cli/models.js';
-import type { LayerNet } from '../src/models/layer-net.js';
+import { deepConvNet } from '../src/models/presets.js';
+import type { Sequential } from '../src/models/sequential.js';
 import { Adam } from '../src/train/optimizers.js';
 import { Random } from '../src/random.js';
 import { BATCH, placeBatches, type BenchData } from './e2e.js';
@@ -30,9 +30,9 @@ export const DEEP = {
   infer100: 'deep infer batch 100',
 } as const;
 
-/** The deep preset as the CLI builds it (seed 42). */
-export function deepNet(backend: Backend): LayerNet {
-  return buildModel('deep', backend, 42) as unknown as LayerNet;
+/** The library's deepConvNet() (the CLI's --model deep), seed 42. */
+export function deepNet(backend: Backend): Sequential {
+  return deepConvNet({ backend, seed: 42 });
 }
 
 export interface DeepConv {

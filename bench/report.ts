@@ -11,7 +11,7 @@ import { DEEP, deepConvFlopsPerImage } from './deep.js';
 const NETWORK_GEMM_NAMES = new Set(networkGemms().map((g) => g.name));
 
 /** Column order of implementations; wasm-<n>t columns follow 'wasm'. */
-const IMPL_ORDER = ['wasm', 'js', 'tfjs-wasm', 'tfjs-cpu'];
+const IMPL_ORDER = ['wasm', 'js', 'tfjs-wasm', 'tfjs-cpu', 'ort-wasm', 'ort-wasm-2t'];
 
 export const IMPL_LABEL: Record<string, string> = {
   wasm: 'Wasm',
@@ -19,6 +19,8 @@ export const IMPL_LABEL: Record<string, string> = {
   js: 'JS',
   'tfjs-wasm': 'TF.js wasm',
   'tfjs-cpu': 'TF.js cpu',
+  'ort-wasm': 'ORT web',
+  'ort-wasm-2t': 'ORT web 2t',
 };
 
 function implLabel(impl: Impl): string {

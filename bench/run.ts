@@ -19,6 +19,7 @@ import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { runDeep, deepNet, DEEP } from './deep.js';
 import { runTorch } from './peers-torch.js';
+import { ORT_THREADS, ortImpl, runOnnxRuntime } from './peers-onnx.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
 
@@ -234,6 +235,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       results.impls.push(...p.impls);
       results.notes.push(...p.notes);
     }
+    const ortThreads = ORT_THREADS.filter((t) => !skip.has(ortImpl(t)) && !skip.has('ort-wasm'));
+    if (ortThreads.length) {
+      const o = await runOnnxRuntime(getData(), b, ortThreads, log);
+      results.figures.push(...o.figures);
+      results.failures.push(...o.failures);
+      results.impls.push(...o.impls);
+      results.notes.push(...o.notes);
+    }
   }
 
   // the peak once more at the end (not in --quick): a shared machine's noise may have hit the first round
@@ -258,6 +267,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     writeAtomic(results.files.json, `${JSON.stringify(results, null, 2)}\n`);
     writeAtomic(results.files.markdown, md);
     if (results.files.latest) {
+      // git keeps only these two (bench/results/.gitignore); dated runs stay local
       writeAtomic(results.files.latest, md);
       writeAtomic(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     }
@@ -267,14 +277,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 
 const USAGE = `Usage: npm run bench -- [options]   (or: wasm-cnn bench [options])
 
-Measures wasm-cnn's Wasm and JS backends, TF.js (wasm, cpu) as peers and the Wasm SIMD
-peak, in one process; prints a table and writes <out>/<date>.json and <date>.md, and
-<out>/latest.md after a full run (all groups, not --quick).
+Measures wasm-cnn's Wasm and JS backends, TF.js (wasm, cpu) and ONNX Runtime Web (inference,
+1 and 2 threads, each in a child node) as peers and the Wasm SIMD
+peak, in one run; prints a table and writes <out>/<date>.json and <date>.md, and
+<out>/latest.md and latest.json after a full run (all groups, not --quick).
 
 Options:
   --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
   --only <groups>      run only these groups (comma-separated, repeatable): ${GROUPS.join(', ')}
-  --skip <impls>       leave out implementations (comma-separated): js, wasm-relaxed, tfjs-wasm, tfjs-cpu, torch
+  --skip <impls>       leave out implementations (comma-separated): js, wasm-relaxed, tfjs-wasm, tfjs-cpu,
+                       ort-wasm (both thread counts), ort-wasm-2t, torch
   --relaxed-only       internal: only the relaxed-SIMD build (what a child node with
                        --experimental-wasm-relaxed-simd runs; combine with --json)
   --out <dir>          where to write the results (default ${DEFAULT_OUT})
@@ -329,8 +341,8 @@ export async function benchMain(argv: string[]): Promise<number> {
     const f = results.files;
     process.stderr.write(`wrote ${f.json} and ${f.markdown}${f.latest ? ` (and ${f.latest})` : ' (latest.md is left to full runs)'}\n`);
   }
-  // TF.js or PyTorch failing (e.g. TF.js wasm training) is a result; wasm-cnn failing is a broken build
-  const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs') && !f.impl.startsWith('torch'));
+  // a peer failing (e.g. TF.js wasm training) is a result; wasm-cnn failing is a broken build
+  const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs') && !f.impl.startsWith('ort-') && !f.impl.startsWith('torch'));
   if (ownFailures.length) {
     process.stderr.write(`${ownFailures.length} wasm-cnn case(s) failed\n`);
     return 1;

@@ -11,7 +11,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { Adam } from '../src/train/optimizers.js';
 import { E2E, placeBatches, type BenchData } from './e2e.js';
 import { benchNet } from './net.js';
-import type { LayerNet } from '../src/models/layer-net.js';
+import type { Sequential } from '../src/models/sequential.js';
 import { median } from './timing.js';
 import type { Impl, ScalingRow } from './types.js';
 
@@ -35,7 +35,7 @@ interface Runner {
 
 /** Which network and the names of its train / infer rows (default: SimpleConvNet, the e2e rows). */
 export interface ScalingNet {
-  make: (backend: Backend) => LayerNet;
+  make: (backend: Backend) => Sequential;
   train: string;
   infer: string;
 }

@@ -3,7 +3,7 @@
 // bytes, and emits type declarations with tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -50,4 +50,10 @@ await build({
 });
 
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+// The public classes are Disposable (`[Symbol.dispose]`): the entries' declarations name the
+// lib that declares Symbol.dispose, so a consumer's tsconfig needs no `lib` entry for it.
+for (const entry of ['index', 'node']) {
+  const dts = join(root, 'build/dist/types', `${entry}.d.ts`);
+  writeFileSync(dts, '/// <reference lib="esnext.disposable" />\n' + readFileSync(dts, 'utf8'));
+}
 console.log(`built build/dist (${Object.keys(entryPoints).join(', ')}) and build/browser/wasm-cnn.js`);

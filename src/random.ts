@@ -10,6 +10,17 @@ export class Random {
     this.state = Math.trunc(seed) >>> 0;
   }
 
+  /** The generator's whole state (a uint32): `setState(getState())` later continues the same sequence. */
+  getState(): number {
+    return this.state;
+  }
+
+  /** Restores a state from getState(); refuses anything but a uint32. */
+  setState(state: number): void {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new RangeError(`Random: state must be a uint32, got ${state}`);
+    this.state = state;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

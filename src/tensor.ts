@@ -7,8 +7,10 @@
 import type { LinearMemory } from './backend/memory.js';
 import { WasmCnnError, describeValue } from './errors.js';
 
+/** Sizes of the axes, outermost first, e.g. [N, C, H, W]. */
 export type Shape = readonly number[];
 
+/** A shape plus float32 values, on the host (a Float32Array) or on a backend (device memory); see tensor() and backend.tensor(). */
 export class Tensor {
   readonly shape: Shape;
   readonly size: number;
@@ -85,6 +87,11 @@ export class Tensor {
     if (this.disposed) return;
     this.disposed = true;
     if (this.memory) this.memory.release(this.ptr);
+  }
+
+  /** `using t = backend.tensor(...)` frees the device block at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { tensor } from '../src/tensor.js';
 import { ShapeError } from '../src/errors.js';
 import { BACKENDS, randomF32, maxRelErr } from './helpers/harness.js';
+import { avgPool, conv2d, matmul, maxPool } from '../src/ops/index.js';
 
 /** Direct convolution over NCHW, float64 accumulation. */
 function naiveConv(x: ArrayLike<number>, xs: number[], w: ArrayLike<number>, ws: number[],
@@ -84,14 +85,14 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
   it('the worked example: a 5x5 image and a 3x3 filter give [[8,9,8],[8,5,9],[6,5,5]]', () => {
     const x = be.tensor(IMAGE.flat(), [1, 1, 5, 5]);
     const w = be.tensor(FILTER.flat(), [1, 1, 3, 3]);
-    const y = be.conv2d(x, w, null);
+    const y = conv2d(be, x, w, null);
     expect(y.shape).toEqual([1, 1, 3, 3]);
     expect([...y.data]).toEqual([8, 9, 8, 8, 5, 9, 6, 5, 5]);
   });
 
   it('host tensors work as inputs too (copied to the device and freed)', () => {
     const used = be.memoryStats().used;
-    const y = be.conv2d(tensor(IMAGE.flat(), [1, 1, 5, 5]), tensor(FILTER.flat(), [1, 1, 3, 3]), null);
+    const y = conv2d(be, tensor(IMAGE.flat(), [1, 1, 5, 5]), tensor(FILTER.flat(), [1, 1, 3, 3]), null);
     expect([...y.data]).toEqual([8, 9, 8, 8, 5, 9, 6, 5, 5]);
     y.dispose();
     expect(be.memoryStats().used).toBe(used);
@@ -104,7 +105,7 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
   ]) it(`a 3x3 filter on a 5x5 input with pad ${pad}, stride ${stride} gives ${out}x${out}`, () => {
     const x = be.tensor(IMAGE.flat(), [1, 1, 5, 5]);
     const w = be.tensor(FILTER.flat(), [1, 1, 3, 3]);
-    const y = be.conv2d(x, w, null, { pad, stride });
+    const y = conv2d(be, x, w, null, { pad, stride });
     expect(y.shape).toEqual([1, 1, out, out]);
     const ref = naiveConv(IMAGE.flat(), [1, 1, 5, 5], FILTER.flat(), [1, 1, 3, 3], null, stride, pad);
     expect([...y.data]).toEqual([...ref.data]); // small integers: exact
@@ -116,7 +117,7 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
     const xd = randomF32(2 * 3 * 7 * 6, 11);
     const wd = randomF32(2 * 3 * 3 * 3, 12);
     for (const [stride, pad] of [[1, 0], [1, 1], [2, 1], [3, 2]]) {
-      const y = be.conv2d(be.tensor(xd, xs), be.tensor(wd, ws), null, { stride, pad });
+      const y = conv2d(be, be.tensor(xd, xs), be.tensor(wd, ws), null, { stride, pad });
       const ref = naiveConv(xd, xs, wd, ws, null, stride, pad);
       expect(y.shape).toEqual(ref.shape);
       expect(y.shape[1]).toBe(2);
@@ -130,8 +131,8 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
     const x = be.tensor(randomF32(150, 21), xs);
     const w = be.tensor(randomF32(54, 22), ws);
     const b = be.tensor([10, -5], [2]);
-    const y0 = be.conv2d(x, w, null, { pad: 1 });
-    const y1 = be.conv2d(x, w, b, { pad: 1 });
+    const y0 = conv2d(be, x, w, null, { pad: 1 });
+    const y1 = conv2d(be, x, w, b, { pad: 1 });
     const plane = 25;
     for (let n = 0; n < 2; n++) {
       for (let f = 0; f < 2; f++) {
@@ -148,13 +149,13 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
   it('2x2 max pooling with stride 2 quarters each map and keeps the channel count', () => {
     const xs = [2, 3, 8, 6];
     const xd = randomF32(2 * 3 * 8 * 6, 31);
-    const y = be.maxPool(be.tensor(xd, xs), { size: 2, stride: 2 });
+    const y = maxPool(be, be.tensor(xd, xs), { size: 2, stride: 2 });
     expect(y.shape).toEqual([2, 3, 4, 3]);
     expect([...y.data]).toEqual([...Float32Array.from(naivePool(xd, xs, 2, 2, 'max'))]);
   });
 
   it('max pooling of the worked-example image (odd size: floor division drops the last row/column)', () => {
-    const y = be.maxPool(be.tensor(IMAGE.flat(), [1, 1, 5, 5]), { size: 2 });
+    const y = maxPool(be, be.tensor(IMAGE.flat(), [1, 1, 5, 5]), { size: 2 });
     expect(y.shape).toEqual([1, 1, 2, 2]);
     expect([...y.data]).toEqual([2, 5, 1, 2]);
   });
@@ -162,10 +163,10 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
   it('average pooling: window means; padding counts as zero', () => {
     const xs = [1, 2, 6, 4];
     const xd = randomF32(48, 41);
-    const y = be.avgPool(be.tensor(xd, xs), { size: 2, stride: 2 });
+    const y = avgPool(be, be.tensor(xd, xs), { size: 2, stride: 2 });
     expect(y.shape).toEqual([1, 2, 3, 2]);
     expect(maxRelErr(y.data, naivePool(xd, xs, 2, 2, 'avg'))).toBeLessThan(1e-6);
-    const yp = be.avgPool(be.tensor([4, 8, 12, 16], [1, 1, 2, 2]), { size: 2, stride: 2, pad: 1 });
+    const yp = avgPool(be, be.tensor([4, 8, 12, 16], [1, 1, 2, 2]), { size: 2, stride: 2, pad: 1 });
     expect([...yp.data]).toEqual([1, 2, 3, 4]);
   });
 
@@ -186,7 +187,7 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
       [aT, [K, M], bT, [N, K], true, true],
     ];
     for (const [ad, as, bd, bs, transA, transB] of cases) {
-      const c = be.matmul(be.tensor(ad, as), be.tensor(bd, bs), { transA, transB });
+      const c = matmul(be, be.tensor(ad, as), be.tensor(bd, bs), { transA, transB });
       expect(c.shape).toEqual([M, N]);
       expect(maxRelErr(c.data, ref)).toBeLessThan(1e-5);
     }
@@ -196,46 +197,46 @@ describe.each(BACKENDS)('public ops (%s backend)', (name) => {
     it('conv2d: channel mismatch', () => {
       const x = be.tensor(new Float32Array(2 * 25), [1, 2, 5, 5]);
       const w = be.tensor(new Float32Array(2 * 27), [2, 3, 3, 3]);
-      expect(() => be.conv2d(x, w, null)).toThrow(ShapeError);
-      expect(() => be.conv2d(x, w, null)).toThrow(/conv2d.*\(2, 3, 3, 3\).*3 input channels.*\(1, 2, 5, 5\).*2/);
+      expect(() => conv2d(be, x, w, null)).toThrow(ShapeError);
+      expect(() => conv2d(be, x, w, null)).toThrow(/conv2d.*\(2, 3, 3, 3\).*3 input channels.*\(1, 2, 5, 5\).*2/);
     });
 
     it('conv2d: bias of the wrong size', () => {
       const x = be.tensor(new Float32Array(25), [1, 1, 5, 5]);
       const w = be.tensor(new Float32Array(18), [2, 1, 3, 3]);
       const b = be.tensor([1, 2, 3], [3]);
-      expect(() => be.conv2d(x, w, b)).toThrow(/conv2d.*\(2\).*\(3\)/);
+      expect(() => conv2d(be, x, w, b)).toThrow(/conv2d.*\(2\).*\(3\)/);
     });
 
     it('conv2d / pooling: input that is not 4-D', () => {
       const x = be.tensor(new Float32Array(25), [5, 5]);
       const w = be.tensor(new Float32Array(9), [1, 1, 3, 3]);
-      expect(() => be.conv2d(x, w, null)).toThrow(ShapeError);
-      expect(() => be.conv2d(x, w, null)).toThrow(/conv2d.*4-D.*\(5, 5\)/);
-      expect(() => be.maxPool(x, { size: 2 })).toThrow(/maxPool.*4-D.*\(5, 5\)/);
-      expect(() => be.avgPool(x, { size: 2 })).toThrow(/avgPool.*4-D.*\(5, 5\)/);
+      expect(() => conv2d(be, x, w, null)).toThrow(ShapeError);
+      expect(() => conv2d(be, x, w, null)).toThrow(/conv2d.*4-D.*\(5, 5\)/);
+      expect(() => maxPool(be, x, { size: 2 })).toThrow(/maxPool.*4-D.*\(5, 5\)/);
+      expect(() => avgPool(be, x, { size: 2 })).toThrow(/avgPool.*4-D.*\(5, 5\)/);
     });
 
     it('conv2d: filter larger than the padded input', () => {
       const x = be.tensor(new Float32Array(25), [1, 1, 5, 5]);
       const w = be.tensor(new Float32Array(49), [1, 1, 7, 7]);
-      expect(() => be.conv2d(x, w, null)).toThrow(ShapeError);
-      expect(() => be.conv2d(x, w, null)).toThrow(/conv2d.*7x7.*pad 0.*5x5.*\(1, 1, 5, 5\)/);
-      expect(be.conv2d(x, w, null, { pad: 1 }).shape).toEqual([1, 1, 1, 1]); // fits once padded
+      expect(() => conv2d(be, x, w, null)).toThrow(ShapeError);
+      expect(() => conv2d(be, x, w, null)).toThrow(/conv2d.*7x7.*pad 0.*5x5.*\(1, 1, 5, 5\)/);
+      expect(conv2d(be, x, w, null, { pad: 1 }).shape).toEqual([1, 1, 1, 1]); // fits once padded
     });
 
     it('pooling: window larger than the input, pad not smaller than the window', () => {
       const x = be.tensor(new Float32Array(9), [1, 1, 3, 3]);
-      expect(() => be.maxPool(x, { size: 4 })).toThrow(/maxPool.*4x4.*3x3.*\(1, 1, 3, 3\)/);
-      expect(() => be.maxPool(x, { size: 2, pad: 2 })).toThrow(/maxPool.*pad 2.*window size 2/);
+      expect(() => maxPool(be, x, { size: 4 })).toThrow(/maxPool.*4x4.*3x3.*\(1, 1, 3, 3\)/);
+      expect(() => maxPool(be, x, { size: 2, pad: 2 })).toThrow(/maxPool.*pad 2.*window size 2/);
     });
 
     it('matmul: inner size mismatch', () => {
       const a = be.tensor(new Float32Array(6), [2, 3]);
       const b = be.tensor(new Float32Array(20), [4, 5]);
-      expect(() => be.matmul(a, b)).toThrow(ShapeError);
-      expect(() => be.matmul(a, b)).toThrow(/matmul.*\(2, 3\).*\(4, 5\)/);
-      expect(() => be.matmul(a, b, { transA: true })).toThrow(/matmul.*\(3, 2\).*\(4, 5\)/);
+      expect(() => matmul(be, a, b)).toThrow(ShapeError);
+      expect(() => matmul(be, a, b)).toThrow(/matmul.*\(2, 3\).*\(4, 5\)/);
+      expect(() => matmul(be, a, b, { transA: true })).toThrow(/matmul.*\(3, 2\).*\(4, 5\)/);
     });
   });
 });

@@ -90,6 +90,7 @@ const el = {
   probs: $('probs'),
   modelInfo: $('model-info'),
   save: $<HTMLButtonElement>('save'),
+  saveOnnx: $<HTMLButtonElement>('save-onnx'),
   load: $<HTMLInputElement>('load'),
   loadLabel: $('load-label'),
   modelMessage: $('model-message'),
@@ -135,6 +136,7 @@ function updateButtons(): void {
   el.load.disabled = !ready || training;
   el.loadLabel.classList.toggle('disabled', el.load.disabled);
   el.save.disabled = !ready;
+  el.saveOnnx.disabled = !ready;
   el.benchRun.disabled = benchRunning || training;
 }
 
@@ -316,6 +318,7 @@ function modelMessage(text: string, kind: 'ok' | 'error' | 'info'): void {
 }
 
 el.save.addEventListener('click', () => send({ type: 'save' }));
+el.saveOnnx.addEventListener('click', () => send({ type: 'save', format: 'onnx' }));
 
 el.load.addEventListener('change', async () => {
   const file = el.load.files?.[0];

@@ -68,7 +68,7 @@ export type ToWorker =
   | ({ type: 'setBackend' } & BackendRequest)
   | { type: 'predict'; id: number; pixels: Float32Array }
   | { type: 'digit'; index: number }
-  | { type: 'save' }
+  | { type: 'save'; format?: 'safetensors' | 'onnx' }
   | { type: 'load'; name: string; bytes: ArrayBuffer }
   | { type: 'bench'; threads: number; relaxedSimd: boolean; trials: number; minMs: number };
 

@@ -11,9 +11,10 @@
  * for a batch of one.
  */
 import {
-  BatchGatherer, Convolution, SimpleConvNet, Trainer, modelFromConfig, modelFromSafetensors,
-  tensor, type Backend, type LayerNet,
+  SimpleConvNet, Trainer, conv2d, modelFromConfig, modelFromOnnx, modelFromSafetensors, tensor, type Backend, type Sequential,
 } from '../src/index.js';
+import { BatchGatherer } from '../src/data/batch.js';
+import { Convolution } from '../src/layers/convolution.js';
 import { IDX_IMAGES, IDX_LABELS, parseIdx } from '../src/data/idx.js';
 import { MNIST_FILE_NAMES } from '../src/data/mnist.js';
 import type { ByteImages } from '../src/data/dataset.js';
@@ -37,9 +38,9 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 let backend: Backend | null = null;
 let backendInfo: BackendInfo | null = null;
 /** The model being trained / saved / loaded into. */
-let net: LayerNet | null = null;
+let net: Sequential | null = null;
 /** Same architecture, for predictions (weights copied from `net` when `version` moved). */
-let infer: LayerNet | null = null;
+let infer: Sequential | null = null;
 let version = 0;
 let inferVersion = -1;
 let origin = '';
@@ -114,7 +115,7 @@ function picture(img: GrayImage): Picture {
   return { width: img.width, height: img.height, rgba };
 }
 
-function firstConv(m: LayerNet): Convolution | null {
+function firstConv(m: Sequential): Convolution | null {
   const l = m.layers[0];
   return l instanceof Convolution ? l : null;
 }
@@ -126,16 +127,16 @@ function filtersPicture(): Picture | null {
   return picture(filterGrid(conv.W.data, conv.W.shape, { columns: 10, scale: 8, padding: 4 }));
 }
 
-function replaceModel(m: LayerNet, from: string): void {
+function replaceModel(m: Sequential, from: string): void {
   infer?.dispose();
   if (net && net !== m) net.dispose();
   net = m;
-  infer = modelFromConfig(m.config(), m.backend);
+  infer = modelFromConfig(m.config(), { backend: m.backend });
   origin = from;
   version++;
 }
 
-function syncInfer(): LayerNet {
+function syncInfer(): Sequential {
   if (inferVersion !== version) {
     infer!.setParams(Object.fromEntries(Object.entries({ ...net!.params, ...net!.buffers }).map(([k, t]) => [k, t.data])));
     inferVersion = version;
@@ -143,43 +144,33 @@ function syncInfer(): LayerNet {
   return infer!;
 }
 
-function softmax(logits: Float32Array, offset: number, n: number): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, logits[offset + i]);
-  const e = Array.from({ length: n }, (_, i) => Math.exp(logits[offset + i] - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 function predictOne(pixels: Float32Array): number[] {
   const m = syncInfer();
-  const logits = m.predict(tensor(pixels, [1, ...m.inputDim]), false).data;
-  return softmax(logits, 0, m.outputSize);
+  return Array.from(m.predictProba(tensor(pixels, [1, ...m.inputDim])).data);
 }
 
-const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best] ? i : best), 0);
 
 function digitView(index: number): DigitView | null {
   if (!testSet || !net) return null;
   const i = Math.max(0, Math.min(testSet.n - 1, Math.floor(index)));
   const px = new Float32Array(784);
   for (let k = 0; k < 784; k++) px[k] = testSet.images[i * 784 + k] / 255;
-  const probs = predictOne(px);
+  const m = syncInfer();
+  const x = tensor(px, [1, ...m.inputDim]);
+  const probs = Array.from(m.predictProba(x).data);
+  const predicted = m.classify(x)[0];
   const digitGray = { width: 28, height: 28, data: testSet.images.slice(i * 784, (i + 1) * 784) };
   let maps: Picture | null = null;
   let mapsShape: number[] | null = null;
   const conv = firstConv(infer!);
   if (conv) {
     const b = infer!.backend;
-    const x = b.tensor(px, [1, 1, 28, 28]);
-    const y = b.conv2d(x, conv.W, conv.b, { stride: conv.stride, pad: conv.pad });
+    const y = conv2d(b, x, conv.W, conv.b, { stride: conv.stride, pad: conv.pad });
     const [, c, h, w] = y.shape;
     mapsShape = [c, h, w];
     maps = picture(featureMapGrid(y.data, [c, h, w], { columns: 8, scale: 3, padding: 4 }));
-    x.dispose();
-    y.dispose();
   }
-  return { index: i, label: testSet.labels[i], predicted: argmax(probs), probs, digit: picture(digitGray), maps, mapsShape };
+  return { index: i, label: testSet.labels[i], predicted, probs, digit: picture(digitGray), maps, mapsShape };
 }
 
 function sendDigit(): void {
@@ -201,7 +192,7 @@ async function useBackend(req: BackendRequest): Promise<void> {
     // carry the weights over to the new backend
     const bytes = net.saveParams();
     const keepOrigin = origin;
-    const m = modelFromSafetensors(bytes, next);
+    const m = modelFromSafetensors(bytes, { backend: next });
     infer?.dispose();
     net.dispose();
     net = null;
@@ -216,7 +207,7 @@ async function useBackend(req: BackendRequest): Promise<void> {
   };
 }
 
-function freshModel(seed: number): LayerNet {
+function freshModel(seed: number): Sequential {
   return new SimpleConvNet({
     backend: backend!, inputDim: [1, 28, 28],
     convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
@@ -234,14 +225,9 @@ async function accuracy(split: Split, count: number, batchSize: number): Promise
   try {
     for (let start = 0; start < count && !stopRequested; start += gather.batchSize) {
       const real = Math.min(gather.gatherRange(start), count - start);
-      const y = m.predict(gather.x, false).data;
+      const predicted = m.classify(gather.x);
       const t = gather.t;
-      const C = m.outputSize;
-      for (let r = 0; r < real; r++) {
-        let best = 0;
-        for (let j = 1; j < C; j++) if (y[r * C + j] > y[r * C + best]) best = j;
-        if (best === t[r]) correct++;
-      }
+      for (let r = 0; r < real; r++) if (predicted[r] === t[r]) correct++;
       await new Promise((r) => setTimeout(r, 0));
     }
   } finally {
@@ -362,8 +348,9 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'save': {
       if (!net) return;
-      const bytes = net.saveParams().slice();
-      post({ type: 'saved', bytes: bytes.buffer, name: 'wasm-cnn-params.safetensors' }, [bytes.buffer]);
+      const onnx = msg.format === 'onnx';
+      const bytes = (onnx ? net.toOnnx() : net.saveParams()).slice();
+      post({ type: 'saved', bytes: bytes.buffer, name: onnx ? 'wasm-cnn-model.onnx' : 'wasm-cnn-params.safetensors' }, [bytes.buffer]);
       return;
     }
     case 'load': {
@@ -372,9 +359,11 @@ async function handle(msg: ToWorker): Promise<void> {
         post({ type: 'loadError', name: msg.name, message: 'stop the training before loading parameters', model: modelInfo() });
         return;
       }
-      let m: LayerNet;
+      let m: Sequential;
       try {
-        m = modelFromSafetensors(new Uint8Array(msg.bytes), backend);
+        // .onnx by name: an ONNX model; anything else: a safetensors parameter file
+        const bytes = new Uint8Array(msg.bytes);
+        m = /\.onnx$/i.test(msg.name) ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
       } catch (e) {
         post({ type: 'loadError', name: msg.name, message: errorText(e), model: modelInfo() });
         return;

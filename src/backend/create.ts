@@ -10,6 +10,7 @@ import { createThreadedKernels } from './threads/kernels.js';
 import { hardwareConcurrency, threadsUnavailableReason } from './threads/spawn.js';
 import { WasmCnnError, describeValue } from '../errors.js';
 
+/** Options of createBackend: threads, relaxed SIMD, initial memory. */
 export interface BackendOptions {
   /** Initial memory in bytes (grows on demand). */
   initialBytes?: number;
@@ -37,6 +38,7 @@ const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE;
 const OPTION_KEYS = ['initialBytes', 'threads', 'relaxedSimd', 'maximumBytes'];
 
+/** A backend: 'wasm' (SIMD WebAssembly kernels, the default) or 'js' (the plain-JavaScript reference kernels, same results to float rounding). */
 export async function createBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<Backend> {
   if (typeof options !== 'object' || options === null) {
     throw new WasmCnnError(`createBackend: options must be an object, got ${describeValue(options)}`);

@@ -8,33 +8,25 @@ import { createBackend } from '../backend/create.js';
 import type { BackendName } from '../backend/backend.js';
 import { loadMnistBytes } from '../data/mnist-node.js';
 import { BatchGatherer } from '../data/batch.js';
-import type { Network } from '../models/network.js';
+import type { Sequential } from '../models/sequential.js';
 import { tensor } from '../tensor.js';
 import { pngToMnist } from '../viz/png.js';
 import { FormatError } from '../errors.js';
 import { checkOutFile, readInput, writeOutFile } from './artifacts.js';
 import { CliError } from './errors.js';
-import { loadModelFile, firstConvOptions } from './models.js';
+import { loadModelFile, firstConvOptions, type ModelFileOptions } from './models.js';
 import { featureMapsPng, filtersPng } from './render.js';
 
 interface Common { backend: BackendName; json?: boolean }
 
-async function open(paramsPath: string, backendName: BackendName): Promise<Network> {
+async function open(paramsPath: string, backendName: BackendName, file: ModelFileOptions = {}): Promise<Sequential> {
   const backend = await createBackend(backendName);
-  return loadModelFile(paramsPath, backend);
+  return loadModelFile(paramsPath, backend, file);
 }
 
 /** Argmax of each row of logits (N, C). */
-function argmaxRows(logits: Float32Array, N: number, C: number, out: Int32Array, offset: number): void {
-  for (let i = 0; i < N; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
-    out[offset + i] = best;
-  }
-}
-
-export async function evalCommand(paramsPath: string, opts: Common & { testSize?: number; batch: number }): Promise<number> {
-  const net = await open(paramsPath, opts.backend);
+export async function evalCommand(paramsPath: string, opts: Common & ModelFileOptions & { testSize?: number; batch: number }): Promise<number> {
+  const net = await open(paramsPath, opts.backend, { layout: opts.layout, model: opts.model });
   const { test } = loadMnistBytes({ trainLimit: 0, testLimit: opts.testSize });
   const N = test.labels.length;
   const classes = net.outputSize;
@@ -42,8 +34,7 @@ export async function evalCommand(paramsPath: string, opts: Common & { testSize?
   const predicted = new Int32Array(N);
   for (let start = 0; start < N; start += opts.batch) {
     const n = gather.gatherRange(start);
-    const logits = net.predict(gather.x);
-    argmaxRows(logits.data, n, classes, predicted, start);
+    predicted.set(net.classify(gather.x).subarray(0, Math.min(n, N - start)), start);
   }
   gather.dispose();
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -74,8 +65,9 @@ export async function predictCommand(paramsPath: string, image: string | undefin
   const pixels = image !== undefined ? pngImage(image) : testImage(opts.index!);
   const [C, H, W] = net.inputDim;
   if (C * H * W !== 784) throw new CliError(`this model takes ${C}x${H}x${W} inputs, not 28x28 MNIST images`);
-  const probs = softmax(net.predict(tensor(pixels.data, [1, C, H, W])).toArray());
-  const digit = probs.indexOf(Math.max(...probs));
+  const x = tensor(pixels.data, [1, C, H, W]);
+  const probs = Array.from(net.predictProba(x).data);
+  const digit = net.classify(x)[0];
   if (opts.json) {
     process.stdout.write(JSON.stringify({ source: pixels.source, label: pixels.label, digit, probabilities: probs }, null, 2) + '\n');
     return 0;
@@ -106,13 +98,6 @@ function testImage(index: number): { data: Float32Array; source: string; label: 
   const data = new Float32Array(D);
   for (let k = 0; k < D; k++) data[k] = test.images.data[index * D + k] * test.images.scale;
   return { data, source: `test image ${index}`, label: test.labels[index] };
-}
-
-function softmax(logits: Float32Array): number[] {
-  const max = Math.max(...logits);
-  const e = Array.from(logits, (v) => Math.exp(v - max));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
 }
 
 export async function filtersCommand(paramsPath: string, opts: Common & { out: string; force?: boolean }): Promise<number> {

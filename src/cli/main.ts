@@ -3,6 +3,7 @@
  * file for another architecture) prints one line `error: ...` and exits with code 2,
  * without touching any existing output.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { WasmCnnError } from '../errors.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
@@ -11,6 +12,7 @@ import { nonNegativeInt, positiveInt, positiveNumber } from './parse.js';
 import { MODEL_PRESETS } from './models.js';
 import { trainCommand } from './train.js';
 import { evalCommand, featureMapsCommand, filtersCommand, predictCommand } from './inspect.js';
+import { EXPORT_FORMATS, exportCommand } from './export.js';
 
 const backendOption = () => new Option('--backend <name>', 'wasm (SIMD WebAssembly) or js (plain JavaScript)')
   .choices(['wasm', 'js']).default('wasm');
@@ -35,27 +37,46 @@ function program(): Command {
     .option('--seed <n>', 'seed of the initial weights and the batch order', nonNegativeInt, 42)
     .option('--out <dir>', 'output folder (default: a new folder under runs/)')
     .option('--force', 'overwrite the files of an existing run in --out')
+    .option('--checkpoint-every <n>', 'also write checkpoint.safetensors every N steps (it is written at every epoch end anyway)', positiveInt)
+    .option('--resume <dir>', 'continue the run in DIR from its checkpoint, with the options it started with')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the results as JSON on stdout')
-    .action(async (opts) => { process.exitCode = await trainCommand(opts); });
+    .action(async (opts, cmd: Command) => {
+      // which options were typed: --resume refuses those that conflict with the run's
+      const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      process.exitCode = await trainCommand({ ...opts, given });
+    });
 
   cli.command('eval')
     .description('test accuracy and confusion matrix of a parameter file')
-    .argument('<params>', 'a .safetensors file written by train')
+    .argument('<params>', 'a .safetensors file written by train, or an .onnx model')
     .option('--test-size <n>', 'test images (default all 10,000)', positiveInt)
     .option('--batch <n>', 'batch size', positiveInt, 100)
+    .addOption(new Option('--layout <layout>', 'the file\'s tensor names: wasm-cnn\'s own, or a PyTorch state dict (with --model)').choices(['wasm-cnn', 'pytorch']).default('wasm-cnn'))
+    .addOption(new Option('--model <preset>', 'with --layout pytorch: the preset the state dict is for').choices(MODEL_PRESETS))
     .addOption(backendOption())
     .option('--json', 'print the results as JSON on stdout')
     .action(async (params, opts) => { process.exitCode = await evalCommand(params, opts); });
 
   cli.command('predict')
     .description('predict the digit in a PNG (any size, converted like MNIST) or in a test image')
-    .argument('<params>', 'a .safetensors file written by train')
+    .argument('<params>', 'a .safetensors file written by train, or an .onnx model')
     .argument('[image]', 'a PNG file')
     .option('--index <n>', 'use test image N instead of a PNG', nonNegativeInt)
     .addOption(backendOption())
     .option('--json', 'print the results as JSON on stdout')
     .action(async (params, image, opts) => { process.exitCode = await predictCommand(params, image, opts); });
+
+  cli.command('export')
+    .description('write a parameter file as an ONNX model (opset 13; input "input" (N, C, H, W) float32, output "logits" (N, classes)), or with --format pytorch as the state dict of the equivalent nn.Sequential (safetensors)')
+    .argument('<params>', 'a .safetensors file written by train (or an .onnx model)')
+    .requiredOption('--out <file>', 'output file, e.g. model.onnx')
+    .addOption(new Option('--format <format>', 'exchange format').choices(EXPORT_FORMATS).default('onnx'))
+    .option('--softmax', 'end with Softmax: output "probabilities" instead of "logits"')
+    .option('--force', 'overwrite an existing output file')
+    .addOption(backendOption())
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(async (params, opts) => { process.exitCode = await exportCommand(params, opts); });
 
   cli.command('filters')
     .description('draw the first convolution\'s filters as a grid (like the course\'s filter_show)')
@@ -80,8 +101,13 @@ function program(): Command {
     .allowUnknownOption()
     .argument('[options...]', 'passed to the bench')
     .action(async (args: string[]) => {
-      // the bench bundle sits next to this one (build/dist/bench.js); it needs the dev dependencies (TF.js)
-      const { benchMain } = await import(new URL('./bench.js', import.meta.url).href) as { benchMain: (argv: string[]) => Promise<number> };
+      // the bench bundle sits next to this one (build/dist/bench.js) in a git checkout only: the
+      // published package leaves it out, and it needs the dev dependencies (TF.js)
+      const bench = new URL('./bench.js', import.meta.url);
+      if (!existsSync(bench)) {
+        throw new CliError('the bench is not part of the installed package: run it from a git checkout of wasm-cnn (npm ci && npm run bench)');
+      }
+      const { benchMain } = await import(bench.href) as { benchMain: (argv: string[]) => Promise<number> };
       process.exitCode = await benchMain(args);
     });
 

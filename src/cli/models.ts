@@ -3,12 +3,12 @@
  * file (whose __metadata__.config names the architecture).
  */
 import type { Backend } from '../backend/backend.js';
-import { FormatError } from '../errors.js';
-import type { Network } from '../models/network.js';
-import { SimpleConvNet } from '../models/simple-conv-net.js';
-import { Sequential } from '../models/sequential.js';
-import { modelFromSafetensors } from '../models/from-file.js';
-import type { LayerSpec } from '../models/stack.js';
+import { FormatError, WasmCnnError } from '../errors.js';
+import type { Network, Sequential } from '../models/sequential.js';
+import { deepConvNet, simpleConvNet } from '../models/presets.js';
+import { modelFromSafetensors } from '../models/loaders.js';
+import { modelFromOnnx } from '../io/onnx/import.js';
+import type { LayerSpec } from '../models/layer-specs.js';
 import { readInput } from './artifacts.js';
 import { CliError } from './errors.js';
 
@@ -20,41 +20,48 @@ export const DEFAULT_LR: Record<string, number> = {
   sgd: 0.01, momentum: 0.01, nesterov: 0.01, adagrad: 0.01, rmsprop: 0.01, adam: 0.001,
 };
 
-/** The course's DeepConvNet (ch08): six 3x3 convolutions in three pooled blocks, dropout, He init. */
-const DEEP_LAYERS: LayerSpec[] = [
-  { type: 'Convolution', filterNum: 16, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 16, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Convolution', filterNum: 32, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 32, filterSize: 3, pad: 2, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Convolution', filterNum: 64, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Convolution', filterNum: 64, filterSize: 3, pad: 1, stride: 1 }, { type: 'Relu' },
-  { type: 'Pooling', size: 2, stride: 2 },
-  { type: 'Affine', outputSize: 50 }, { type: 'Relu' }, { type: 'Dropout', ratio: 0.5 },
-  { type: 'Affine', outputSize: 10 }, { type: 'Dropout', ratio: 0.5 },
-];
-
 export function buildModel(preset: ModelPreset, backend: Backend, seed: number): Network {
-  if (preset === 'deep') {
-    return new Sequential({ backend, inputDim: [1, 28, 28], layers: DEEP_LAYERS, weightInitStd: 'he', seed });
-  }
-  return new SimpleConvNet({
-    backend, inputDim: [1, 28, 28],
-    convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-    hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed,
-  });
+  if (preset === 'deep') return deepConvNet({ backend, seed });
+  return simpleConvNet({ backend, seed });
 }
 
-/** The model a parameter file describes, with its parameters; a bad file is a one-line CliError. */
-export function loadModelFile(path: string, backend: Backend): Network {
-  const bytes = readInput(path, 'parameter file');
+/**
+ * The model a parameter file (.safetensors) or an ONNX model (.onnx) describes, with its
+ * parameters; a bad file is a one-line CliError.
+ */
+export function loadModelFile(path: string, backend: Backend, options: ModelFileOptions = {}): Sequential {
+  if (options.layout === 'pytorch') return loadTorchFile(path, backend, options.model);
+  if (options.model !== undefined) throw new CliError('--model goes with --layout pytorch only: a wasm-cnn file names its own architecture');
+  const onnx = /\.onnx$/i.test(path);
+  const bytes = readInput(path, onnx ? 'ONNX model' : 'parameter file');
   try {
-    return modelFromSafetensors(bytes, backend);
+    return onnx ? modelFromOnnx(bytes, { backend }) : modelFromSafetensors(bytes, { backend: backend });
   } catch (e) {
-    if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}`);
+    const torch = e instanceof FormatError && /its format is "pt"/.test(e.message) ? ' (here: --layout pytorch --model simple|deep)' : '';
+    if (e instanceof FormatError) throw new CliError(`${path}: ${e.message}${torch}`);
     throw e;
   }
+}
+
+/** How `eval` reads a parameter file: wasm-cnn's own (the default), or a PyTorch state dict for a preset. */
+export interface ModelFileOptions {
+  layout?: 'wasm-cnn' | 'pytorch';
+  model?: ModelPreset;
+}
+
+/** A preset with the parameters of a PyTorch state dict (its equivalent nn.Sequential's; see the README's PyTorch section). */
+function loadTorchFile(path: string, backend: Backend, model: ModelPreset | undefined): Sequential {
+  if (model === undefined) throw new CliError('--layout pytorch needs --model simple|deep: a PyTorch state dict does not name its architecture');
+  const bytes = readInput(path, 'parameter file');
+  const net = model === 'deep' ? deepConvNet({ backend }) : simpleConvNet({ backend });
+  try {
+    net.loadParams(bytes, { layout: 'pytorch' });
+  } catch (e) {
+    net.dispose();
+    if (e instanceof WasmCnnError) throw new CliError(`${path}: ${e.message}`);
+    throw e;
+  }
+  return net;
 }
 
 /** Stride and pad of the model's first convolution. */

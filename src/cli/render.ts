@@ -1,9 +1,10 @@
 // Pictures the CLI writes: the first convolution's filters and its feature maps for one image.
-import type { Network } from '../models/network.js';
+import type { Network } from '../models/sequential.js';
 import { CliError } from './errors.js';
 import { filterGrid, featureMapGrid } from '../viz/filters.js';
 import { encodePng } from '../viz/png.js';
 import { tensor } from '../tensor.js';
+import { conv2d } from '../ops/conv.js';
 
 /** The first convolution's weights (W1) of a network, checked to be 4-D. */
 function firstConvWeights(net: Network) {
@@ -26,7 +27,7 @@ export function featureMapsPng(net: Network, image: Float32Array, stride: number
   const w = firstConvWeights(net);
   const [C, H, W] = net.inputDim;
   const x = tensor(image, [1, C, H, W]);
-  const y = net.backend.conv2d(x, w, net.params.b1 ?? null, { stride, pad });
+  const y = conv2d(net.backend, x, w, net.params.b1 ?? null, { stride, pad });
   try {
     const [, FN, OH, OW] = y.shape;
     return encodePng(featureMapGrid(y.data, [FN, OH, OW], { input: { data: image.subarray(0, H * W), width: W, height: H } }));

@@ -2,16 +2,19 @@
  * `wasm-cnn train`: the course's MNIST run (SimpleConvNet, Adam lr 0.001, batch 100,
  * 20 epochs on 5,000/1,000 images) or any variant of it, with live progress and the run's
  * artifacts: parameters, history, accuracy and loss charts, filters before and after.
+ * Long runs: a checkpoint at every epoch end (and every --checkpoint-every steps), Ctrl-C
+ * or SIGTERM saves and says how to resume, --resume continues (src/cli/long-run.ts).
  */
-import { resolve } from 'node:path';
 import { createBackend } from '../backend/create.js';
 import type { BackendName } from '../backend/backend.js';
 import { loadMnistBytes } from '../data/mnist-node.js';
 import { DivergenceError } from '../errors.js';
-import { Trainer, type TrainResult } from '../train/trainer.js';
-import { accuracySvg, lossSvg, svgToPng } from '../viz/accuracy-plot-node.js';
+import { Trainer, type EpochInfo, type IterationInfo, type TrainResult } from '../train/trainer.js';
+import { accuracyChart, lossChart } from '../viz/chart.js';
+import { chartToSvg } from '../viz/chart-svg.js';
+import { chartToPng } from '../viz/chart-raster.js';
 import { TrainProgress } from './progress.js';
-import { checkRunDir, defaultRunDir, writeOut } from './artifacts.js';
+import { Interruptions, RunFolder, SIGNAL_EXIT, planRun, type CheckpointMark } from './long-run.js';
 import { buildModel, DEFAULT_LR, type ModelPreset } from './models.js';
 import { filtersPng } from './render.js';
 import { EXIT_FAILED } from './errors.js';
@@ -32,38 +35,68 @@ export interface TrainCommandOptions {
   force?: boolean;
   quiet?: boolean;
   json?: boolean;
+  /** Also write a checkpoint every N steps (one is written at every epoch end anyway). */
+  checkpointEvery?: number;
+  /** A run folder to continue from its checkpoint. */
+  resume?: string;
+  /** The options typed on the command line (the others are defaults); --resume refuses conflicting ones. */
+  given?: readonly string[];
 }
 
-export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
-  const trainSize = opts.trainSize ?? (opts.full ? 60000 : 5000);
-  const testSize = opts.testSize ?? (opts.full ? 10000 : 1000);
-  const outDir = resolve(opts.out ?? defaultRunDir(opts.model));
-  checkRunDir(outDir, opts.force ?? false);
+export async function trainCommand(given: TrainCommandOptions): Promise<number> {
+  // options and output folder settled (and a resumed run's options restored) before any work
+  const plan = planRun(given, (o) => DEFAULT_LR[o] ?? 0.01);
+  const opts: TrainCommandOptions = { ...given, ...plan.options };
+  const { trainSize, testSize } = plan.options;
+  const outDir = plan.outDir;
   const log = (line: string) => { if (!opts.quiet) process.stderr.write(`${line}\n`); };
 
   const data = loadMnistBytes({ trainLimit: trainSize, testLimit: testSize });
   const backend = await createBackend(opts.backend, { threads: opts.threads });
   if (backend.features.threadsNote) log(`note: ${backend.features.threadsNote}`);
   const net = buildModel(opts.model, backend, opts.seed);
-  const lr = opts.lr ?? DEFAULT_LR[opts.optimizer] ?? 0.01;
+  const lr = plan.options.lr;
   log(`training ${opts.model} on ${data.train.labels.length.toLocaleString('en-US')} images ` +
     `(test ${data.test.labels.length.toLocaleString('en-US')}), ${opts.epochs} epochs, batch ${opts.batch}, ` +
     `${opts.optimizer} lr ${lr}, backend ${backend.name}${backend.features.simd ? ' (SIMD)' : ''}, seed ${opts.seed}`);
   log(`writing to ${outDir}`);
 
+  // the initial weights come from the seed, so a resumed run draws the same "before" filters
   const filtersBefore = filtersPng(net);
   const progress = new TrainProgress(opts.batch, opts.quiet ?? false);
-  const trainer = new Trainer(net, data.train.images, data.train.labels, data.test.images, data.test.labels, {
-    epochs: opts.epochs,
-    miniBatchSize: opts.batch,
-    optimizer: opts.optimizer,
-    optimizerParam: { lr },
-    seed: opts.seed,
-    // the loss of each step's forward pass (the course recomputes it after the update: ~35% slower)
-    recomputeLoss: false,
-    onIteration: (info) => progress.iteration(info),
-    onEpoch: (info) => progress.epoch(info),
-  });
+  const folder = new RunFolder(outDir, { options: plan.options });
+  const every = opts.checkpointEvery;
+  let interrupts: Interruptions | undefined;
+  const callbacks = {
+    onIteration: async (info: IterationInfo) => {
+      progress.iteration(info);
+      if (every && info.step % every === 0 && info.iteration < info.iterPerEpoch) {
+        folder.checkpoint(trainer, { step: info.step, epoch: info.epoch, iteration: info.iteration });
+      }
+      await interrupts?.testHook(info.step);
+    },
+    onEpoch: async (info: EpochInfo) => {
+      progress.epoch(info);
+      folder.checkpoint(trainer, { step: info.epoch * trainer.iterPerEpoch, epoch: info.epoch, iteration: trainer.iterPerEpoch });
+      await interrupts?.testHook(`e${info.epoch}`);
+    },
+  };
+  const data4 = [data.train.images, data.train.labels, data.test.images, data.test.labels] as const;
+  const trainer: Trainer = plan.resume
+    ? Trainer.resume(plan.resume, { network: net, xTrain: data4[0], tTrain: data4[1], xTest: data4[2], tTest: data4[3], ...callbacks })
+    : new Trainer(net, ...data4, {
+      epochs: opts.epochs,
+      miniBatchSize: opts.batch,
+      optimizer: opts.optimizer,
+      optimizerParam: { lr },
+      seed: opts.seed,
+      // the loss of each step's forward pass (the course recomputes it after the update: ~35% slower)
+      recomputeLoss: false,
+      ...callbacks,
+    });
+  if (plan.resume) log(`resuming at step ${trainer.currentIter} of ${trainer.maxIter} (epoch ${Math.min(trainer.currentEpoch + 1, trainer.epochs)})`);
+  interrupts = new Interruptions(trainer);
+  const resumedAt = plan.resume ? trainer.currentIter : null;
 
   let result: TrainResult | null = null;
   let failure: DivergenceError | null = null;
@@ -75,6 +108,16 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   } finally {
     progress.stop();
   }
+  const signal = result?.stopped ? interrupts.signal : null;
+  if (signal) {
+    const step = trainer.currentIter;
+    const epoch = Math.max(Math.ceil(step / trainer.iterPerEpoch), 1);
+    const mark: CheckpointMark = { step, epoch, iteration: step - (epoch - 1) * trainer.iterPerEpoch };
+    if (folder.last?.step !== step) folder.checkpoint(trainer, mark);
+  }
+  trainer.dispose();
+  // the run files below go through the folder: a failed write is reported with the last checkpoint
+  const writeOut = (_dir: string, name: string, data: Uint8Array | string) => folder.file(name, data);
 
   const history = {
     trainLossList: trainer.trainLossList,
@@ -93,21 +136,37 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
     wallSeconds: result ? result.elapsedMs / 1000 : null,
     imagesPerSecond: result?.imagesPerSecond ?? null,
     diverged: failure ? failure.message : null,
+    interrupted: signal,
+    resumedAtStep: resumedAt,
     outDir,
   };
   writeOut(outDir, 'history.json', JSON.stringify({ ...summary, ...history }, null, 2) + '\n');
   if (history.testAccList.length > 0) {
-    const accSvg = await accuracySvg({ trainAcc: history.trainAccList, testAcc: history.testAccList });
-    writeOut(outDir, 'accuracy.svg', accSvg);
-    writeOut(outDir, 'accuracy.png', svgToPng(accSvg));
+    const acc = accuracyChart({ trainAcc: history.trainAccList, testAcc: history.testAccList });
+    writeOut(outDir, 'accuracy.svg', chartToSvg(acc));
+    writeOut(outDir, 'accuracy.png', chartToPng(acc));
   }
-  if (history.trainLossList.length > 0) {
-    const lSvg = await lossSvg(history.trainLossList);
-    writeOut(outDir, 'loss.svg', lSvg);
-    writeOut(outDir, 'loss.png', svgToPng(lSvg));
+  // a diverged run ends with the non-finite loss that stopped it
+  const finiteLoss = history.trainLossList.filter(Number.isFinite);
+  if (finiteLoss.length > 0) {
+    const loss = lossChart(finiteLoss);
+    writeOut(outDir, 'loss.svg', chartToSvg(loss));
+    writeOut(outDir, 'loss.png', chartToPng(loss));
   }
 
+  interrupts.dispose();
+  if (folder.failure) {
+    const e = folder.failure as NodeJS.ErrnoException;
+    const why = e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
+    process.stderr.write(`error: cannot write to ${outDir} (${why}); ${folder.describeLast(trainer.maxIter)}\n`);
+    return EXIT_FAILED;
+  }
   if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  if (signal) {
+    process.stderr.write(`interrupted by ${signal} after step ${trainer.currentIter} of ${trainer.maxIter}; saved ${folder.path} and the run files in ${outDir}\n` +
+      `resume with: wasm-cnn train --resume ${outDir}\n`);
+    return SIGNAL_EXIT[signal];
+  }
   if (failure) {
     process.stderr.write(`error: ${failure.message}\nthe parameters of the last finite step were saved to ${outDir}/params.safetensors\n`);
     return EXIT_FAILED;

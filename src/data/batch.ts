@@ -3,7 +3,7 @@
  * device tensor that is allocated once and reused every step.
  *
  *   inputs: (N, ...sample) float Tensor, or ByteImages (value = byte * scale)
- *   labels: (N) class indices, or a one-hot (N, classes) Tensor (argmax'd once, up front)
+ *   labels: (N) class indices, or a one-hot (N, classes) Tensor (converted once, up front)
  *   x:      (B, ...sampleShape) device tensor, overwritten by every gather()
  *   t:      (B) Int32Array of class indices, overwritten by every gather()
  *
@@ -14,7 +14,7 @@
 import type { Backend } from '../backend/backend.js';
 import { Tensor, fmtShape, shapeSize, type Shape } from '../tensor.js';
 import { ShapeError, WasmCnnError } from '../errors.js';
-import type { Labels } from '../models/network.js';
+import { labelIndices, type Labels } from './labels.js';
 import { isByteImages, type Inputs } from './dataset.js';
 
 /** Number of samples of a data set's inputs (the first axis). */
@@ -72,71 +72,6 @@ export function checkFiniteInputs(where: string, x: Inputs): void {
   }
 }
 
-export interface LabelOptions {
-  /** Name used in error messages, e.g. "Trainer: tTrain". */
-  where: string;
-  /** Expected number of samples. */
-  count?: number;
-  /** Number of classes: indices must lie in [0, classes); a one-hot tensor must have this many columns. */
-  classes?: number;
-}
-
-/**
- * Class indices of `t`: index arrays are returned as they are (after validation), a
- * one-hot (N, classes) Tensor becomes the argmax of each row (first maximum on ties, as
- * NumPy's argmax), a rank-1 Tensor of integral values becomes an Int32Array.
- */
-export function labelIndices(t: Labels, opts: LabelOptions): Int32Array | Uint8Array {
-  const { where, count, classes } = opts;
-  let idx: Int32Array | Uint8Array;
-  if (t instanceof Int32Array || t instanceof Uint8Array) {
-    idx = t;
-  } else if (t instanceof Tensor) {
-    if (t.rank === 2) {
-      const [n, c] = t.shape;
-      if (classes !== undefined && c !== classes) {
-        throw new ShapeError(`${where}: one-hot labels ${fmtShape(t.shape)} have ${c} columns, expected ${classes} classes`);
-      }
-      if (c < 1) throw new ShapeError(`${where}: one-hot labels ${fmtShape(t.shape)} have no columns`);
-      const d = t.data;
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const o = i * c;
-        let best = 0;
-        let bv = d[o];
-        for (let j = 1; j < c; j++) {
-          const v = d[o + j];
-          if (v > bv) { bv = v; best = j; }
-        }
-        out[i] = best;
-      }
-      idx = out;
-    } else if (t.rank === 1) {
-      const d = t.data;
-      const out = new Int32Array(d.length);
-      for (let i = 0; i < d.length; i++) {
-        if (!Number.isInteger(d[i])) throw new WasmCnnError(`${where}: label ${i} is ${d[i]}, not a class index`);
-        out[i] = d[i];
-      }
-      idx = out;
-    } else {
-      throw new ShapeError(`${where}: labels must be class indices (N) or one-hot (N, classes), got a tensor of shape ${fmtShape(t.shape)}`);
-    }
-  } else {
-    throw new WasmCnnError(`${where}: labels must be an Int32Array, a Uint8Array or a one-hot Tensor`);
-  }
-  if (count !== undefined && idx.length !== count) {
-    throw new ShapeError(`${where}: ${idx.length} labels for ${count} samples`);
-  }
-  if (classes !== undefined) {
-    for (let i = 0; i < idx.length; i++) {
-      const v = idx[i];
-      if (!(v >= 0 && v < classes)) throw new WasmCnnError(`${where}: label ${i} is ${v}, outside [0, ${classes})`);
-    }
-  }
-  return idx;
-}
-
 export interface BatchGathererOptions {
   /**
    * Shape of one sample in the output tensor. Defaults to the inputs' own sample
@@ -185,7 +120,7 @@ export class BatchGatherer {
     this.batchSize = batchSize;
     this.sampleShape = Object.freeze(sampleShape);
     this.sampleSize = shapeSize(sampleShape);
-    this.labels = labels === null ? null : labelIndices(labels, { where, count: this.count, classes: options.classes });
+    this.labels = labels === null ? null : labelIndices(where, labels, { count: this.count, classes: options.classes });
     this.t = new Int32Array(labels === null ? 0 : batchSize);
     this.x = backend.empty([batchSize, ...sampleShape]);
   }

@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../tensor.js';
 
+/** Images kept as bytes (value = byte * scale), as MNIST loaders return them; the Trainer converts batches on the fly. */
 export interface ByteImages {
   readonly kind: 'bytes';
   /** N * C * H * W bytes, sample-major. */

@@ -15,6 +15,7 @@ export type IdxMagic = 2049 | 2051;
 export const IDX_LABELS = 2049 as const;
 export const IDX_IMAGES = 2051 as const;
 
+/** A parsed IDX file: its magic (images or labels), dimensions and bytes. */
 export interface IdxFile {
   magic: IdxMagic;
   /** e.g. [60000] for labels, [60000, 28, 28] for images. */
@@ -23,6 +24,7 @@ export interface IdxFile {
   data: Uint8Array;
 }
 
+/** Options of parseIdx (the expected kind, a name for messages). */
 export interface ParseIdxOptions {
   /** Names the file in error messages (a path or URL); default "IDX file". */
   name?: string;

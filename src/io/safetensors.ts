@@ -8,10 +8,11 @@
  *   bytes 8+N..      the data section: raw little-endian values; data_offsets are
  *                    [begin, end) relative to its start and must cover it exactly
  *
- * This library stores F32 only. Loading never evaluates code. The decoder does not
- * use JSON.parse on the header: a small strict parser reads exactly the grammar above,
- * so every error names the byte, nothing nests, and sizes are checked against the real
- * byte length before anything is allocated.
+ * This library stores F32 only. Loading never evaluates code. The header length is
+ * checked against the real byte length before anything is read; a scan of the header's
+ * bytes bounds its nesting and array lengths before JSON.parse builds anything; a
+ * validator then checks keys (no duplicates), dtypes, shapes and offsets before any
+ * tensor is allocated.
  */
 import { FormatError, WasmCnnError } from '../errors.js';
 
@@ -28,18 +29,21 @@ const KNOWN_DTYPES = new Set([
   'C64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
 ]);
 
+/** A tensor to write: name, shape and float32 values. */
 export interface SafetensorsTensor {
   name: string;
   shape: readonly number[];
   data: Float32Array;
 }
 
+/** A tensor read from a file: its shape and its values as float32. */
 export interface DecodedTensor {
   shape: number[];
   /** A fresh, aligned copy of the values. */
   data: Float32Array;
 }
 
+/** A decoded safetensors file: tensors by name, in file order, and the string metadata. */
 export interface DecodedSafetensors {
   /** In the order of the data section. */
   tensors: Map<string, DecodedTensor>;
@@ -49,7 +53,18 @@ export interface DecodedSafetensors {
 export interface DecodeOptions {
   /** Names the file in error messages (e.g. its path); default "safetensors file". */
   name?: string;
+  /**
+   * Tensors to check (dtype, shape, offsets) but leave out of the result. They may have any
+   * dtype of whole bytes (e.g. the I64 num_batches_tracked of a PyTorch BatchNorm).
+   */
+  ignore?: (name: string) => boolean;
 }
+
+/** Bytes per value of the dtypes an ignored tensor may have. */
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, U16: 2, I16: 2, F16: 2, BF16: 2,
+  U32: 4, I32: 4, F32: 4, U64: 8, I64: 8, F64: 8, C64: 8,
+};
 
 let hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -132,343 +147,167 @@ export function encodeSafetensors(tensors: readonly SafetensorsTensor[], metadat
 }
 
 // ---------------------------------------------------------------------------------
-// Header parser: the safetensors grammar only, over bytes, with byte offsets.
+// Decoder: the length field, a scan of the header's structure, JSON.parse, a validator.
+
+type Fail = (msg: string) => never;
+
+/** Deepest nesting of a valid header: {name: {field: [n, ...]}}. */
+const MAX_DEPTH = 3;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Lenient = new TextDecoder('utf-8');
+
+/**
+ * Walks the header's bytes outside strings before JSON.parse sees them, so that nothing
+ * it builds is deep or huge: nesting at most MAX_DEPTH, arrays of at most
+ * SAFETENSORS_MAX_RANK elements, numbers without sign, fraction or exponent (the only
+ * numbers of the schema are sizes and offsets). Does not check the JSON grammar
+ * (JSON.parse does). Returns the number of object members; `onKey` sees each member's
+ * key (byte range with quotes), the id of its object (ids in order of the '{') and its depth.
+ */
+function scanHeader(b: Uint8Array, start: number, end: number, fail: Fail,
+  onKey?: (object: number, depth: number, from: number, to: number) => void): number {
+  const open: number[] = []; // per open bracket: -1 for an object, else the array's commas so far
+  const objects: number[] = [];
+  let nextObject = 0;
+  let members = 0;
+  let keyFrom = -1;
+  let keyTo = -1;
+  let prev = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c === 0x22) {
+      keyFrom = i;
+      for (i++; i < end && b[i] !== 0x22; i++) if (b[i] === 0x5c) i++;
+      keyTo = i + 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (open.length === MAX_DEPTH) {
+        fail(`the header nests deeper than ${MAX_DEPTH} levels at byte ${i} (it is {name: {"dtype": .., "shape": [..], "data_offsets": [..]}})`);
+      }
+      open.push(c === 0x7b ? -1 : 0);
+      if (c === 0x7b) objects.push(nextObject++);
+    } else if (c === 0x7d || c === 0x5d) {
+      if (open.pop() === -1) objects.pop();
+    } else if (c === 0x2c) {
+      const top = open.length - 1;
+      if (top >= 0 && open[top]! >= 0 && ++open[top]! >= SAFETENSORS_MAX_RANK) {
+        fail(`an array in the header has more than ${SAFETENSORS_MAX_RANK} elements at byte ${i}`);
+      }
+    } else if (c === 0x3a) {
+      members++;
+      onKey?.(objects[objects.length - 1] ?? -1, open.length, keyFrom, keyTo);
+    } else if (c === 0x2d) {
+      fail(`a negative number at byte ${i}; shapes and data_offsets are non-negative integers`);
+    } else if (c === 0x2e || ((c === 0x65 || c === 0x45) && prev >= 0x30 && prev <= 0x39)) {
+      fail(`a number with ${c === 0x2e ? 'a fraction' : 'an exponent'} at byte ${i}; shapes and data_offsets are integers written as plain digits`);
+    }
+    prev = c;
+  }
+  return members;
+}
+
+/** UTF-8 length of s[from, to) (s as produced by a UTF-8 decoder: surrogates come in pairs). */
+function utf8Length(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
+}
+
+/** The header as text; on invalid UTF-8, fails naming the first bad byte. */
+function decodeUtf8(b: Uint8Array, start: number, end: number, fail: Fail): string {
+  try {
+    return utf8.decode(b.subarray(start, end));
+  } catch {
+    // the lenient decoder puts U+FFFD where the first bad sequence starts; real U+FFFD are EF BF BD
+    const s = utf8Lenient.decode(b.subarray(start, end));
+    let at = start;
+    let from = 0;
+    for (let i = s.indexOf('\ufffd'); i >= 0; i = s.indexOf('\ufffd', i + 1)) {
+      at += utf8Length(s, from, i);
+      from = i;
+      if (b[at] !== 0xef || b[at + 1] !== 0xbf || b[at + 2] !== 0xbd) break;
+    }
+    return fail(`the header is not valid UTF-8: invalid byte sequence starting with 0x${b[at]!.toString(16).padStart(2, '0')} at byte ${at}`);
+  }
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 interface Entry {
   name: string;
-  /** Byte of the entry's name in the file. */
-  at: number;
   dtype: string;
   shape: number[];
   begin: number;
   end: number;
-  /** Byte of data_offsets in the file. */
-  offsetsAt: number;
+  /** Left out of the result (DecodeOptions.ignore). */
+  ignored: boolean;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+function uints(v: unknown, what: string, fail: Fail): number[] {
+  if (!Array.isArray(v)) fail(`${what} must be an array of non-negative integers, got ${kind(v)}`);
+  for (const x of v as unknown[]) {
+    if (typeof x !== 'number') fail(`each element of ${what} must be a non-negative integer, got ${kind(x)}`);
+    if ((x as number) > Number.MAX_SAFE_INTEGER) fail(`an element of ${what} is too large (above 2^53 - 1)`);
+    if (!Number.isInteger(x) || (x as number) < 0) fail(`each element of ${what} must be a non-negative integer, got ${x}`);
+  }
+  return v as number[];
 }
 
-class HeaderParser {
-  pos: number;
-
-  constructor(
-    readonly b: Uint8Array,
-    start: number,
-    readonly end: number,
-    readonly name: string,
-  ) {
-    this.pos = start;
+function readEntry(name: string, v: unknown, fail: Fail, ignored: boolean): Entry {
+  const t = `tensor "${name}"`;
+  if (LONE_SURROGATE.test(name)) fail(`the tensor name ${JSON.stringify(name)} is not well-formed Unicode (lone surrogate)`);
+  if (!isObject(v)) fail(`${t}: expected an object {dtype, shape, data_offsets}, got ${kind(v)}`);
+  const fields = Object.entries(v as Record<string, unknown>);
+  if (fields.length === 0) fail(`${t} has no dtype, shape or data_offsets`);
+  const known = ['dtype', 'shape', 'data_offsets'];
+  for (const [k] of fields) if (!known.includes(k)) fail(`${t} has unknown field "${k}" (expected dtype, shape, data_offsets)`);
+  for (const k of known) if (!fields.some(([f]) => f === k)) fail(`${t} has no "${k}"`);
+  const field = (k: string) => fields.find(([f]) => f === k)![1];
+  const dtype = field('dtype');
+  if (typeof dtype !== 'string') fail(`expected a string as the dtype of ${t}, got ${kind(dtype)}`);
+  if (dtype !== 'F32' && !(ignored && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype as string))) {
+    fail(KNOWN_DTYPES.has(dtype as string)
+      ? `${t} has dtype "${dtype}"; wasm-cnn stores and reads only F32`
+      : `${t} has unknown dtype ${JSON.stringify(dtype)} (wasm-cnn reads only F32)`);
   }
-
-  fail(msg: string, at = this.pos): never {
-    throw new FormatError(`${this.name}: ${msg} at byte ${at}`);
-  }
-
-  describe(at = this.pos): string {
-    if (at >= this.end) return 'the end of the header';
-    const c = this.b[at]!;
-    if (c >= 0x21 && c < 0x7f) return `'${String.fromCharCode(c)}'`;
-    return `byte 0x${c.toString(16).padStart(2, '0')}${c >= 0x80 ? ' (not JSON here; is the header valid UTF-8?)' : ''}`;
-  }
-
-  ws(): void {
-    while (this.pos < this.end && isWs(this.b[this.pos]!)) this.pos++;
-  }
-
-  peek(): number {
-    return this.pos < this.end ? this.b[this.pos]! : -1;
-  }
-
-  expect(ch: string, context: string): void {
-    if (this.peek() !== ch.charCodeAt(0)) this.fail(`expected '${ch}' ${context}, got ${this.describe()}`);
-    this.pos++;
-  }
-
-  /** What kind of JSON value starts here (for messages). */
-  kindHere(): string {
-    const c = this.peek();
-    if (c === 0x7b) return 'an object';
-    if (c === 0x5b) return 'an array';
-    if (c === 0x22) return 'a string';
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return 'a number';
-    if (c === 0x74 || c === 0x66) return 'a boolean';
-    if (c === 0x6e) return 'null';
-    return this.describe();
-  }
-
-  /** A JSON string, validating UTF-8 and escapes. */
-  str(context: string): string {
-    const start = this.pos;
-    if (this.peek() !== 0x22) this.fail(`expected a string ${context}, got ${this.kindHere()}`);
-    this.pos++;
-    const b = this.b;
-    let out = '';
-    let seg = this.pos;
-    for (;;) {
-      if (this.pos >= this.end) this.fail(`unterminated string (opened at byte ${start})`);
-      const c = b[this.pos]!;
-      if (c === 0x22) {
-        out += utf8.decode(b.subarray(seg, this.pos));
-        this.pos++;
-        return out;
-      }
-      if (c === 0x5c) {
-        out += utf8.decode(b.subarray(seg, this.pos));
-        out += this.escape();
-        seg = this.pos;
-      } else if (c < 0x20) {
-        this.fail(`control character 0x${c.toString(16).padStart(2, '0')} inside a string (must be escaped)`);
-      } else if (c < 0x80) {
-        this.pos++;
-      } else {
-        this.pos += this.utf8Sequence();
-      }
-    }
-  }
-
-  /** Length of the valid UTF-8 sequence at pos (RFC 3629), or a FormatError. */
-  utf8Sequence(): number {
-    const b = this.b;
-    const p = this.pos;
-    const c = b[p]!;
-    const cont = (i: number, lo = 0x80, hi = 0xbf) => p + i < this.end && b[p + i]! >= lo && b[p + i]! <= hi;
-    let n = 0;
-    if (c >= 0xc2 && c <= 0xdf) n = cont(1) ? 2 : 0;
-    else if (c === 0xe0) n = cont(1, 0xa0) && cont(2) ? 3 : 0;
-    else if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) n = cont(1) && cont(2) ? 3 : 0;
-    else if (c === 0xed) n = cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-    else if (c === 0xf0) n = cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-    else if (c >= 0xf1 && c <= 0xf3) n = cont(1) && cont(2) && cont(3) ? 4 : 0;
-    else if (c === 0xf4) n = cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-    if (n === 0) this.fail(`the header is not valid UTF-8: invalid byte sequence starting with 0x${c.toString(16)}`);
-    return n;
-  }
-
-  hex4(): number {
-    let v = 0;
-    for (let i = 0; i < 4; i++) {
-      const c = this.peek();
-      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
-      if (d < 0) this.fail(`expected a hex digit in a \\u escape, got ${this.describe()}`);
-      v = v * 16 + d;
-      this.pos++;
-    }
-    return v;
-  }
-
-  escape(): string {
-    const at = this.pos;
-    this.pos++; // backslash
-    const c = this.peek();
-    this.pos++;
-    switch (c) {
-      case 0x22: return '"';
-      case 0x5c: return '\\';
-      case 0x2f: return '/';
-      case 0x62: return '\b';
-      case 0x66: return '\f';
-      case 0x6e: return '\n';
-      case 0x72: return '\r';
-      case 0x74: return '\t';
-      case 0x75: {
-        const u = this.hex4();
-        if (u >= 0xdc00 && u <= 0xdfff) this.fail('lone low surrogate in a \\u escape', at);
-        if (u >= 0xd800 && u <= 0xdbff) {
-          if (this.peek() !== 0x5c || this.b[this.pos + 1] !== 0x75) this.fail('lone high surrogate in a \\u escape', at);
-          this.pos += 2;
-          const lo = this.hex4();
-          if (lo < 0xdc00 || lo > 0xdfff) this.fail('high surrogate not followed by a low surrogate', at);
-          return String.fromCharCode(u, lo);
-        }
-        return String.fromCharCode(u);
-      }
-      default:
-        this.pos--;
-        return this.fail(`invalid escape \\${this.describe()} in a string`, at);
-    }
-  }
-
-  /** A non-negative integer written as plain digits (what safetensors writers emit). */
-  uint(context: string): number {
-    const start = this.pos;
-    const b = this.b;
-    if (this.peek() === 0x2d) this.fail(`${context} must be a non-negative integer, got a negative number`);
-    while (this.pos < this.end && b[this.pos]! >= 0x30 && b[this.pos]! <= 0x39) this.pos++;
-    const len = this.pos - start;
-    if (len === 0) this.fail(`expected a non-negative integer ${context}, got ${this.kindHere()}`, start);
-    const next = this.peek();
-    if (next === 0x2e || next === 0x65 || next === 0x45) this.fail(`${context} must be an integer (no fraction or exponent)`, start);
-    if (len > 1 && b[start] === 0x30) this.fail(`${context}: a number must not have leading zeros`, start);
-    if (len > 16) this.fail(`${context} is too large (${len} digits)`, start);
-    let v = 0;
-    for (let i = start; i < this.pos; i++) v = v * 10 + (b[i]! - 0x30);
-    if (!Number.isSafeInteger(v)) this.fail(`${context} is too large (${v})`, start);
-    return v;
-  }
-
-  uintArray(context: string, maxLen: number): number[] {
-    this.expect('[', `to open ${context}`);
-    const out: number[] = [];
-    this.ws();
-    if (this.peek() === 0x5d) {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      this.ws();
-      if (out.length >= maxLen) this.fail(`${context} has more than ${maxLen} elements`);
-      out.push(this.uint(`each element of ${context}`));
-      this.ws();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x5d) return out;
-      if (c !== 0x2c) this.fail(`expected ',' or ']' in ${context}, got ${this.describe(this.pos - 1)}`, this.pos - 1);
-    }
-  }
-
-  /** `{ "k": "v", ... }` or null. */
-  metadata(): Record<string, string> {
-    const at = this.pos;
-    if (this.peek() === 0x6e) {
-      if (this.b[at + 1] === 0x75 && this.b[at + 2] === 0x6c && this.b[at + 3] === 0x6c) {
-        this.pos += 4;
-        return {};
-      }
-    }
-    if (this.peek() !== 0x7b) this.fail(`__metadata__ must be an object of strings, got ${this.kindHere()}`);
-    this.pos++;
-    const entries: [string, string][] = [];
-    const keys = new Set<string>();
-    this.ws();
-    if (this.peek() === 0x7d) {
-      this.pos++;
-      return {};
-    }
-    for (;;) {
-      this.ws();
-      const keyAt = this.pos;
-      const key = this.str('as a __metadata__ key');
-      if (keys.has(key)) this.fail(`__metadata__ key "${key}" appears twice`, keyAt);
-      keys.add(key);
-      this.ws();
-      this.expect(':', `after __metadata__ key "${key}"`);
-      this.ws();
-      if (this.peek() !== 0x22) {
-        this.fail(`__metadata__ "${key}" is ${this.kindHere()}; safetensors allows only string values there`);
-      }
-      entries.push([key, this.str('')]);
-      this.ws();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x7d) return Object.fromEntries(entries);
-      if (c !== 0x2c) this.fail(`expected ',' or '}' in __metadata__, got ${this.describe(this.pos - 1)}`, this.pos - 1);
-    }
-  }
-
-  /** `{"dtype": .., "shape": [..], "data_offsets": [b, e]}` */
-  entry(name: string, at: number): Entry {
-    const t = `tensor "${name}"`;
-    if (this.peek() !== 0x7b) this.fail(`${t}: expected an object {dtype, shape, data_offsets}, got ${this.kindHere()}`);
-    this.pos++;
-    let dtype: string | undefined;
-    let shape: number[] | undefined;
-    let offsets: number[] | undefined;
-    let offsetsAt = -1;
-    this.ws();
-    if (this.peek() === 0x7d) this.fail(`${t} has no dtype, shape or data_offsets`);
-    for (;;) {
-      this.ws();
-      const keyAt = this.pos;
-      const key = this.str(`as a field name of ${t}`);
-      this.ws();
-      this.expect(':', `after "${key}" of ${t}`);
-      this.ws();
-      const valueAt = this.pos;
-      const dup = () => this.fail(`${t}: field "${key}" appears twice`, keyAt);
-      if (key === 'dtype') {
-        if (dtype !== undefined) dup();
-        dtype = this.str(`as the dtype of ${t}`);
-        if (dtype !== 'F32') {
-          this.fail(
-            KNOWN_DTYPES.has(dtype)
-              ? `${t} has dtype "${dtype}"; wasm-cnn stores and reads only F32`
-              : `${t} has unknown dtype "${dtype}" (wasm-cnn reads only F32)`,
-            valueAt,
-          );
-        }
-      } else if (key === 'shape') {
-        if (shape !== undefined) dup();
-        shape = this.uintArray(`the shape of ${t}`, SAFETENSORS_MAX_RANK);
-      } else if (key === 'data_offsets') {
-        if (offsets !== undefined) dup();
-        offsetsAt = valueAt;
-        offsets = this.uintArray(`the data_offsets of ${t}`, 2);
-        if (offsets.length !== 2) this.fail(`${t}: data_offsets must be [begin, end], got ${offsets.length} numbers`, valueAt);
-      } else {
-        this.fail(`${t} has unknown field "${key}" (expected dtype, shape, data_offsets)`, keyAt);
-      }
-      this.ws();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x7d) break;
-      if (c !== 0x2c) this.fail(`expected ',' or '}' in ${t}, got ${this.describe(this.pos - 1)}`, this.pos - 1);
-    }
-    if (dtype === undefined) this.fail(`${t} has no "dtype"`, at);
-    if (shape === undefined) this.fail(`${t} has no "shape"`, at);
-    if (offsets === undefined) this.fail(`${t} has no "data_offsets"`, at);
-    return { name, at, dtype, shape, begin: offsets[0]!, end: offsets[1]!, offsetsAt };
-  }
-
-  /** The whole header. */
-  header(): { entries: Entry[]; metadata: Record<string, string> } {
-    if (this.peek() !== 0x7b) this.fail(`the header must start with '{', got ${this.describe()}`);
-    this.pos++;
-    const entries: Entry[] = [];
-    let metadata: Record<string, string> | undefined;
-    const names = new Set<string>();
-    this.ws();
-    if (this.peek() === 0x7d) {
-      this.pos++;
-    } else {
-      for (;;) {
-        this.ws();
-        const keyAt = this.pos;
-        const key = this.str('as a tensor name');
-        if (names.has(key)) this.fail(`"${key}" appears twice in the header`, keyAt);
-        names.add(key);
-        this.ws();
-        this.expect(':', `after "${key}"`);
-        this.ws();
-        if (key === '__metadata__') metadata = this.metadata();
-        else entries.push(this.entry(key, keyAt));
-        this.ws();
-        const c = this.peek();
-        this.pos++;
-        if (c === 0x7d) break;
-        if (c !== 0x2c) this.fail(`expected ',' or '}' after "${key}", got ${this.describe(this.pos - 1)}`, this.pos - 1);
-      }
-    }
-    this.ws();
-    if (this.pos < this.end) this.fail(`unexpected ${this.describe()} after the header object (only space padding may follow)`);
-    return { entries, metadata: metadata ?? {} };
-  }
+  const shape = uints(field('shape'), `the shape of ${t}`, fail);
+  const offsets = uints(field('data_offsets'), `the data_offsets of ${t}`, fail);
+  if (offsets.length !== 2) fail(`${t}: data_offsets must be [begin, end], got ${offsets.length} numbers`);
+  return { name, dtype: dtype as string, shape: [...shape], begin: offsets[0]!, end: offsets[1]!, ignored };
 }
 
-// ---------------------------------------------------------------------------------
-// Decoder
+function readMetadata(v: unknown, fail: Fail): Record<string, string> {
+  if (v === null) return {};
+  if (!isObject(v)) fail(`__metadata__ must be an object of strings, got ${kind(v)}`);
+  const entries = Object.entries(v as Record<string, unknown>);
+  for (const [k, x] of entries) {
+    if (typeof x !== 'string') fail(`__metadata__ "${k}" is ${kind(x)}; safetensors allows only string values there`);
+    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(x as string)) {
+      fail(`__metadata__ "${k}" is not well-formed Unicode (a lone surrogate escape)`);
+    }
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
 
 /**
  * Reads and validates a safetensors file of F32 tensors. Throws FormatError (what is
- * wrong, at which byte) on anything malformed; allocates only after the header has
- * been checked against the real byte length.
+ * wrong, at which byte or in which tensor) on anything malformed; allocates only after
+ * the header has been checked against the real byte length.
  */
 export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedSafetensors {
   const name = opts.name ?? 'safetensors file';
-  const fail = (msg: string): never => {
+  const fail: Fail = (msg) => {
     throw new FormatError(`${name}: ${msg}`);
   };
   if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
@@ -485,21 +324,77 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
 
-  const { entries, metadata } = new HeaderParser(bytes, 8, dataStart, name).header();
+  const first = bytes[8]!;
+  if (first !== 0x7b) {
+    const got = first > 0x20 && first < 0x7f ? `'${String.fromCharCode(first)}'` : `byte 0x${first.toString(16).padStart(2, '0')}`;
+    fail(`the header must start with '{', got ${got} at byte 8`);
+  }
+  const members = scanHeader(bytes, 8, dataStart, fail);
+  const text = decodeUtf8(bytes, 8, dataStart, fail);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const msg = (e as Error).message.replace(/(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?/,
+      (_, p: string) => ` at byte ${8 + utf8Length(text, 0, Number(p))}`);
+    return fail(`the header is not valid JSON: ${msg}`);
+  }
+  // Keys of the header's objects, by byte; only needed for messages.
+  const keys = (): { object: number; depth: number; key: string; at: number }[] => {
+    const out: { object: number; depth: number; key: string; at: number }[] = [];
+    scanHeader(bytes, 8, dataStart, fail, (object, depth, from, to) => {
+      const quoted = utf8Lenient.decode(bytes.subarray(from, to));
+      out.push({ object, depth, key: JSON.parse(quoted) as string, at: from });
+    });
+    return out;
+  };
+  let names: Map<string, number> | undefined;
+  const byteOf = (key: string) => (names ??= new Map(keys().filter((k) => k.depth === 1).map((k) => [k.key, k.at]))).get(key)!;
+  let metadata: Record<string, string> = {};
+  let hasMetadata = false;
+  const entries: Entry[] = [];
+  for (const key of Object.keys(header)) {
+    if (key === '__metadata__') {
+      metadata = readMetadata(header[key], fail);
+      hasMetadata = true;
+    } else {
+      entries.push(readEntry(key, header[key], (msg) => fail(`${msg} (entry at byte ${byteOf(key)})`), opts.ignore?.(key) ?? false));
+    }
+  }
+  // JSON.parse keeps one of two equal keys: a valid header has 4 members per tensor
+  // (name, dtype, shape, data_offsets) and 1 + one per key for __metadata__
+  const parsed = 4 * entries.length + (hasMetadata ? 1 + Object.keys(metadata).length : 0);
+  if (parsed !== members) {
+    const seen = new Map<string, number>();
+    let tensor = '';
+    for (const k of keys()) {
+      if (k.depth === 1) tensor = k.key;
+      const id = `${k.object}\u0000${k.key}`;
+      const before = seen.get(id);
+      if (before !== undefined) {
+        fail(k.depth === 1 ? `"${k.key}" appears twice in the header (bytes ${before} and ${k.at})`
+          : tensor === '__metadata__' ? `__metadata__ key "${k.key}" appears twice (bytes ${before} and ${k.at})`
+            : `tensor "${tensor}": field "${k.key}" appears twice (bytes ${before} and ${k.at})`);
+      }
+      seen.set(id, k.at);
+    }
+    fail(`the header has ${members} keys, of which ${parsed} are distinct`);
+  }
 
   // Offsets and sizes, all before any allocation.
   for (const e of entries) {
-    const t = `tensor "${e.name}" (header byte ${e.offsetsAt})`;
+    const t = `tensor "${e.name}"`;
     if (e.begin > e.end) fail(`${t}: data_offsets [${e.begin}, ${e.end}) end before they begin`);
     if (e.end > dataLen) {
       fail(`${t}: data_offsets [${e.begin}, ${e.end}) reach past the end of the data section, which has ${dataLen} bytes (file bytes [${dataStart}, ${bytes.length})); the file is truncated or the offsets are wrong`);
     }
-    const need = 4n * e.shape.reduce((a, d) => a * BigInt(d), 1n);
+    const need = BigInt(DTYPE_BYTES[e.dtype]!) * e.shape.reduce((a, d) => a * BigInt(d), 1n);
     if (need !== BigInt(e.end - e.begin)) {
-      fail(`${t}: shape ${fmt(e.shape)} of F32 needs ${need} bytes, but data_offsets [${e.begin}, ${e.end}) hold ${e.end - e.begin}`);
+      fail(`${t}: shape ${fmt(e.shape)} of ${e.dtype} needs ${need} bytes, but data_offsets [${e.begin}, ${e.end}) hold ${e.end - e.begin}`);
     }
   }
-  const order = entries.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // the data section's order; tensors at the same offsets (empty ones) in the header's order
+  const order = entries.slice().sort((a, b) => a.begin - b.begin || a.end - b.end || byteOf(a.name) - byteOf(b.name));
   let cursor = 0;
   let prev: Entry | undefined;
   for (const e of order) {
@@ -518,6 +413,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
 
   const tensors = new Map<string, DecodedTensor>();
   for (const e of order) {
+    if (e.ignored) continue;
     const count = (e.end - e.begin) / 4;
     const data = new Float32Array(count);
     const at = dataStart + e.begin;
@@ -533,23 +429,6 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
 
 // ---------------------------------------------------------------------------------
 // Model parameter files: tensors by name plus the model config in __metadata__.config.
-
-export interface ParamLike {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
-
-/** A parameter file: the tensors in the given order, `config` as JSON in __metadata__.config. */
-export function encodeParams(
-  params: Record<string, ParamLike>,
-  config?: Record<string, unknown>,
-  metadata: Record<string, string> = {},
-): Uint8Array {
-  const meta: Record<string, string> = { ...metadata };
-  if (config !== undefined) meta.config = JSON.stringify(config);
-  const tensors = Object.entries(params).map(([name, p]) => ({ name, shape: p.shape, data: p.data }));
-  return encodeSafetensors(tensors, meta);
-}
 
 /** The model config stored in __metadata__.config (undefined when there is none). */
 export function configFromMetadata(metadata: Record<string, string>, name = 'safetensors file'): Record<string, unknown> | undefined {
@@ -582,52 +461,3 @@ export function configFromMetadata(metadata: Record<string, string>, name = 'saf
   return value as Record<string, unknown>;
 }
 
-export interface DecodedParams {
-  /** Values by parameter name, in the order of the file. */
-  values: Record<string, Float32Array>;
-  shapes: Record<string, number[]>;
-  /** The model config from __metadata__.config, if present. */
-  config: Record<string, unknown> | undefined;
-  metadata: Record<string, string>;
-}
-
-/**
- * Decodes a parameter file and, when `expected` is given, checks that it holds exactly
- * those parameters with those shapes. Use it before touching a model: it throws
- * FormatError and returns nothing on any mismatch.
- */
-export function decodeParams(
-  bytes: Uint8Array,
-  expected?: Record<string, readonly number[]>,
-  opts: DecodeOptions = {},
-): DecodedParams {
-  const name = opts.name ?? 'safetensors file';
-  const { tensors, metadata } = decodeSafetensors(bytes, opts);
-  if (expected) {
-    const want = Object.keys(expected);
-    for (const k of want) {
-      const t = tensors.get(k);
-      if (!t) {
-        throw new FormatError(
-          `${name}: no tensor "${k}" (the model expects shape ${fmt(expected[k]!)}); the file holds ${[...tensors.keys()].map((s) => `"${s}"`).join(', ') || 'no tensors'}`,
-        );
-      }
-      const s = expected[k]!;
-      if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
-        throw new FormatError(`${name}: tensor "${k}" has shape ${fmt(t.shape)} in the file, but the model expects ${fmt(s)}`);
-      }
-    }
-    for (const k of tensors.keys()) {
-      if (!Object.prototype.hasOwnProperty.call(expected, k)) {
-        throw new FormatError(`${name}: tensor "${k}" is not a parameter of the model (expected ${want.map((s) => `"${s}"`).join(', ')})`);
-      }
-    }
-  }
-  const config = configFromMetadata(metadata, name);
-  return {
-    values: Object.fromEntries([...tensors].map(([k, t]) => [k, t.data])),
-    shapes: Object.fromEntries([...tensors].map(([k, t]) => [k, t.shape])),
-    config,
-    metadata,
-  };
-}

@@ -7,7 +7,7 @@
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { convGeom, colSize, convForward, convBackward, type ConvGeom } from '../ops/conv.js';
-import { checkWindowOptions } from '../ops/geometry.js';
+import { checkWindowOptions } from '../geometry.js';
 import { fmtShape, type Shape, type Tensor } from '../tensor.js';
 import { LayerBase, type Layer } from './layer.js';
 

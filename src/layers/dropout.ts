@@ -41,6 +41,15 @@ export class Dropout extends LayerBase implements Layer {
     this.rng = new Random(options.seed ?? 0);
   }
 
+  /** The state of the mask PRNG (a uint32); setting it continues from there (checkpoints). */
+  get rngState(): number {
+    return this.rng.getState();
+  }
+
+  set rngState(state: number) {
+    this.rng.setState(state);
+  }
+
   outputShape(inputShape: Shape): number[] {
     return [...inputShape];
   }

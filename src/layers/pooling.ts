@@ -7,7 +7,7 @@
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { poolGeom, type PoolGeom } from '../ops/pool.js';
-import { checkWindowOptions } from '../ops/geometry.js';
+import { checkWindowOptions } from '../geometry.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { LayerBase, type Layer } from './layer.js';
 

@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import { ShapeError, WasmCnnError } from '../errors.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { DeviceBuffer } from './buffer.js';
-import { labelIndices, writeLabels, type Labels } from './labels.js';
+import { labelIndices, type Labels } from '../data/labels.js';
 
 export class SoftmaxWithLoss {
   readonly type = 'SoftmaxWithLoss' as const;
@@ -40,13 +40,14 @@ export class SoftmaxWithLoss {
     if (!(input instanceof Tensor)) throw new WasmCnnError(`${this.name}.forward: input must be a Tensor`);
     if (input.rank !== 2) throw new ShapeError(`${this.name}: input must be 2-D (N, classes), got ${fmtShape(input.shape)}`);
     const [N, C] = input.shape;
-    const indices = labelIndices(this.name, t, N, C);
+    const indices = labelIndices(this.name, t, { count: N, classes: C });
     let x = input;
     if (x.memory !== this.backend.memory) {
       x = this.inBuf.shaped(input.shape);
       x.data.set(input.data);
     }
-    this.labelPtr = writeLabels(this.labelBuf, indices);
+    this.labelPtr = this.labelBuf.reserve(N);
+    this.labelBuf.i32(N).set(indices);
     const y = this.probs.shaped(x.shape);
     this.loss = this.backend.kernels.softmax_xent_fwd_f32(x.ptr, this.labelPtr, y.ptr, N, C);
     this.yT = y;

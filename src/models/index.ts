@@ -1,12 +1,11 @@
-// Models and layers.
-export type { Network, Labels, ParamMap } from './network.js';
-export { LayerNet, NUMERICAL_GRADIENT_H } from './layer-net.js';
-export { SimpleConvNet, type SimpleConvNetOptions, type SimpleConvNetConfig, type ConvParam } from './simple-conv-net.js';
-export { Sequential, type SequentialOptions, type SequentialConfig } from './sequential.js';
+// Models: Sequential (the one model class), the course's presets, loaders.
+export { Sequential, type Network, type ParamMap, type Labels, type SequentialOptions, type SequentialConfig } from './sequential.js';
+export {
+  SimpleConvNet, simpleConvNet, deepConvNet, DEEP_CONV_NET_LAYERS,
+  type SimpleConvNetOptions, type SimpleConvNetConfig, type ConvParam, type DeepConvNetOptions,
+} from './presets.js';
 export type {
   LayerSpec, ConvolutionSpec, PoolingSpec, AffineSpec, ReluSpec, SigmoidSpec, DropoutSpec,
-  BatchNormalizationSpec, SoftmaxWithLossSpec,
-} from './stack.js';
-export type { WeightInit } from './init.js';
-export { modelFromConfig, modelFromSafetensors } from './from-file.js';
-export * from '../layers/index.js';
+  BatchNormalizationSpec, SoftmaxWithLossSpec, WeightInit,
+} from './layer-specs.js';
+export { modelFromConfig, modelFromSafetensors, type LoadOptions } from './loaders.js';

@@ -7,12 +7,14 @@
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
  *   col, dcol: colSize floats of scratch (a group of images' im2col matrices)
  *
- * Used by the Convolution layer and by Backend.conv2d; shapes are checked by convGeom.
+ * Used by the Convolution layer and by conv2d; shapes are checked by convGeom.
  */
+import type { Backend } from '../backend/backend.js';
 import { convDataScratch, convFilterScratch, type Kernels, type Ptr } from '../backend/kernels.js';
-import { ShapeError } from '../errors.js';
-import { fmtShape, type Shape } from '../tensor.js';
-import { outSize, checkWindowOptions } from './geometry.js';
+import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
+import { Tensor, fmtShape, type Shape } from '../tensor.js';
+import { checkBackendArg, checkOptionsArg, checkTensorArg, runOnDevice } from './on-device.js';
+import { outSize, checkWindowOptions } from '../geometry.js';
 
 export interface ConvGeom {
   N: number; C: number; H: number; W: number;
@@ -64,4 +66,34 @@ export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   if (dx >= 0) {
     k.conv_bwd_data_f32(dy, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx, dcol);
   }
+}
+
+/** Options of conv2d. */
+export interface ConvOptions {
+  /** Step of the window in both directions; default 1. */
+  stride?: number;
+  /** Zeros added on every side; default 0. */
+  pad?: number;
+}
+
+/**
+ * Convolution of a batch: x (N, C, H, W), w (FN, C, KH, KW), b (FN) or null ->
+ * a new host tensor (N, FN, OH, OW). Inputs may live on the host or on `backend`.
+ */
+export function conv2d(backend: Backend, x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOptions = {}): Tensor {
+  const where = 'conv2d';
+  checkBackendArg(where, backend);
+  checkTensorArg(where, 'x', x);
+  checkTensorArg(where, 'w', w);
+  if (b !== null && b !== undefined && !(b instanceof Tensor)) {
+    throw new WasmCnnError(`${where}: b must be a Tensor or null, got ${describeValue(b)}`);
+  }
+  checkOptionsArg(where, opts, ['stride', 'pad']);
+  const g = convGeom(where, x.shape, w.shape, opts.stride ?? 1, opts.pad ?? 0);
+  if (b && (b.rank !== 1 || b.size !== g.FN)) {
+    throw new ShapeError(`${where}: bias must have shape (${g.FN}) for ${g.FN} filters, got ${fmtShape(b.shape)}`);
+  }
+  return runOnDevice(backend, [g.N, g.FN, g.OH, g.OW], (y, s) => {
+    convForward(backend.kernels, g, s.input(x).ptr, s.input(w).ptr, b ? s.input(b).ptr : -1, y.ptr, s.alloc(colSize(g)));
+  });
 }

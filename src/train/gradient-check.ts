@@ -7,18 +7,21 @@
  * mask (numericalGradient reuses the mask of the last training forward).
  */
 import type { Tensor } from '../tensor.js';
-import type { Labels, Network } from '../models/network.js';
+import type { Labels, Network } from '../models/sequential.js';
 
+/** The agreement of backprop and numerical gradients for one parameter. */
 export interface GradientCheckEntry {
   maxAbsErr: number;
   relErr: number;
 }
 
+/** Options of gradientCheck. */
 export interface GradientCheckOptions {
   /** Step of the central differences (default: the model's, 1e-3 for float32). */
   h?: number;
 }
 
+/** Compares net.gradient with net.numericalGradient on a small batch, per parameter (the course's gradient_check). */
 export function gradientCheck(net: Network, x: Tensor, t: Labels, options: GradientCheckOptions = {}): Record<string, GradientCheckEntry> {
   const grads = net.gradient(x, t);
   const backprop = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.toArray()]));

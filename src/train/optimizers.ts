@@ -12,14 +12,20 @@
  *
  * State tensors (v, h, m) are allocated on the backend, zeroed, once per parameter on
  * the first update, and reused; dispose() frees them. Parameters and gradients must be
- * device tensors of the optimizer's backend: pass { backend } to the constructor or
- * call bind(backend) (the Trainer binds the network's backend).
+ * device tensors of one backend; the optimizer takes it from them on the first update
+ * (as in the course: `new Adam({ lr: 0.001 }).update(net.params, grads)`), and refuses
+ * tensors of another backend afterwards.
+ *
+ * Checkpoints: state() copies everything an optimizer needs to continue exactly where it
+ * is (its name, hyperparameters, update count and, per parameter, its state tensors named
+ * "<slot>.<param>": "v.W1" for Momentum/Nesterov, "h.W1" for AdaGrad/RMSprop, "m.W1" and
+ * "v.W1" for Adam); loadState() on a fresh optimizer of the same kind continues from it
+ * bit for bit. loadState validates everything before changing anything.
  */
-import type { Backend } from '../backend/backend.js';
+import { Backend } from '../backend/backend.js';
 import type { Kernels } from '../backend/kernels.js';
-import type { ParamMap } from '../models/network.js';
-import type { Tensor } from '../tensor.js';
-import { fmtShape } from '../tensor.js';
+import type { ParamMap } from '../models/sequential.js';
+import { Tensor, fmtShape } from '../tensor.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 
 /** Anything that updates parameters from gradients; the Trainer accepts any such object. */
@@ -34,14 +40,35 @@ export interface Optimizer {
   reset?(): void;
   /** Frees the state tensors. */
   dispose?(): void;
+  /** A host copy of the whole state (moments, update count, hyperparameters), for checkpoints. */
+  state?(): OptimizerState;
+  /** Continues from a state() of the same kind of optimizer; validates it before changing anything. */
+  loadState?(state: OptimizerState): void;
+}
+
+/** What Optimizer.state() returns and loadState() takes. */
+export interface OptimizerState {
+  /** The optimizer's name ("Adam"). */
+  name: string;
+  /** Its hyperparameters (lr, momentum, decayRate, beta1, beta2 as they apply). */
+  hyper: Record<string, number>;
+  /** Updates done (Adam's t of beta^t). */
+  step: number;
+  /** State tensors by "<slot>.<param>" (e.g. "m.W1"), host copies. */
+  tensors: Record<string, { shape: number[]; data: Float32Array }>;
 }
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] as const;
+/** The optimizers by name, as createOptimizer and the Trainer's `optimizer` option take them. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
+/** Options of SGD (lr 0.01 by default). */
 export interface SGDOptions { lr?: number; backend?: Backend }
+/** Options of Momentum and Nesterov (lr 0.01, momentum 0.9 by default). */
 export interface MomentumOptions { lr?: number; momentum?: number; backend?: Backend }
+/** Options of AdaGrad (lr 0.01 by default). */
 export interface AdaGradOptions { lr?: number; backend?: Backend }
+/** Options of RMSprop (lr 0.01, decayRate 0.99 by default). */
 export interface RMSpropOptions {
   lr?: number;
   decayRate?: number;
@@ -49,6 +76,7 @@ export interface RMSpropOptions {
   decay_rate?: number;
   backend?: Backend;
 }
+/** Options of Adam (lr 0.001, beta1 0.9, beta2 0.999 by default). */
 export interface AdamOptions { lr?: number; beta1?: number; beta2?: number; backend?: Backend }
 
 /** Hyperparameters for createOptimizer / Trainer's optimizerParam (which keys apply depends on the optimizer). */
@@ -104,8 +132,10 @@ abstract class KernelOptimizer implements Optimizer {
   abstract readonly name: string;
   protected backend: Backend | undefined;
   private slots = new Map<string, Slot>();
-  /** State tensors per parameter (0 for SGD). */
-  protected abstract readonly stateCount: number;
+  /** Names of the state tensors per parameter (none for SGD), as state() names them. */
+  protected abstract readonly stateNames: readonly string[];
+  /** The hyperparameters, as state() reports them. */
+  protected abstract hyper(): Record<string, number>;
 
   constructor(backend: Backend | undefined) {
     this.backend = backend;
@@ -120,14 +150,14 @@ abstract class KernelOptimizer implements Optimizer {
   }
 
   update(params: ParamMap, grads: ParamMap): void {
-    const backend = this.backend;
-    if (!backend) {
-      throw new WasmCnnError(`${this.name}: no backend; pass { backend } to the constructor or call bind(backend) (the Trainer does this)`);
-    }
+    if (!params || typeof params !== 'object') throw new WasmCnnError(`${this.name}.update: params must be an object of parameter tensors (net.params), got ${describeValue(params)}`);
+    if (!grads || typeof grads !== 'object') throw new WasmCnnError(`${this.name}.update: grads must be an object of gradient tensors (net.gradient(x, t)), got ${describeValue(grads)}`);
     const keys = Object.keys(params);
+    const backend = this.backend ?? this.backendOf(params, keys);
     // check everything first so that a bad call changes nothing
     for (const key of keys) this.checkPair(backend, key, params[key], grads[key]);
     this.beginStep();
+    this.updates++;
     const k = backend.kernels;
     for (const key of keys) {
       const p = params[key];
@@ -148,9 +178,93 @@ abstract class KernelOptimizer implements Optimizer {
     this.resetStep();
   }
 
+  /** A host copy of the state: hyperparameters, update count, every state tensor ("m.W1", ...). */
+  state(): OptimizerState {
+    const tensors: OptimizerState['tensors'] = {};
+    for (const [key, slot] of this.slots) {
+      slot.state.forEach((t, i) => { tensors[`${this.stateNames[i]}.${key}`] = { shape: [...t.shape], data: t.toArray() }; });
+    }
+    return { name: this.name, hyper: this.hyper(), step: this.stepCount, tensors };
+  }
+
+  /**
+   * Continues from `state` (from state() of an optimizer of the same name): replaces the
+   * state tensors and the update count; the hyperparameters stay this optimizer's. Needs
+   * a backend (given to the constructor, bound, or taken by an earlier update). Everything
+   * is checked before anything changes.
+   */
+  loadState(state: OptimizerState): void {
+    const where = `${this.name}.loadState`;
+    if (!state || typeof state !== 'object') throw new WasmCnnError(`${where}: expected an object from state(), got ${describeValue(state)}`);
+    if (state.name !== this.name) throw new WasmCnnError(`${where}: the state is of ${describeValue(state.name)}, not ${this.name}`);
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new WasmCnnError(`${where}: step must be a non-negative integer, got ${describeValue(state.step)}`);
+    const backend = this.backend;
+    if (!backend) throw new WasmCnnError(`${where}: no backend yet; pass { backend } to the constructor or bind(backend) first`);
+    if (!state.tensors || typeof state.tensors !== 'object') throw new WasmCnnError(`${where}: tensors must be an object of state tensors`);
+    const byParam = new Map<string, { shape: number[]; data: Float32Array }[]>();
+    for (const [name, t] of Object.entries(state.tensors)) {
+      const dot = name.indexOf('.');
+      const slot = this.stateNames.indexOf(name.slice(0, dot));
+      if (dot < 0 || slot < 0) {
+        throw new WasmCnnError(`${where}: unknown state tensor "${name}"; ${this.name} keeps ${this.stateNames.length ? this.stateNames.map((n) => `"${n}.<param>"`).join(', ') : 'none'}`);
+      }
+      if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape) || t.shape.reduce((a, d) => a * d, 1) !== t.data.length) {
+        throw new WasmCnnError(`${where}: state tensor "${name}" must be { shape, data: Float32Array } with shape matching the data`);
+      }
+      for (let i = 0; i < t.data.length; i++) {
+        if (!Number.isFinite(t.data[i])) throw new WasmCnnError(`${where}: state tensor "${name}" has a non-finite value (${t.data[i]}) at index ${i}`);
+      }
+      const key = name.slice(dot + 1);
+      const list = byParam.get(key) ?? [];
+      list[slot] = t;
+      byParam.set(key, list);
+    }
+    for (const [key, list] of byParam) {
+      for (let i = 0; i < this.stateNames.length; i++) {
+        if (!list[i]) throw new WasmCnnError(`${where}: parameter "${key}" has no state tensor "${this.stateNames[i]}.${key}"`);
+        if (list[i].data.length !== list[0].data.length) throw new ShapeError(`${where}: the state tensors of "${key}" differ in size`);
+      }
+    }
+    for (const slot of this.slots.values()) for (const s of slot.state) s.dispose();
+    this.slots.clear();
+    for (const [key, list] of byParam) {
+      const tensors = list.map((t) => {
+        const d = backend.empty(t.shape);
+        d.data.set(t.data);
+        return d;
+      });
+      this.slots.set(key, { size: list[0].data.length, state: tensors });
+    }
+    this.stepCount = state.step;
+  }
+
+  /** Updates done, as state() reports it (Adam's t). */
+  protected get stepCount(): number { return this.updates; }
+  protected set stepCount(n: number) { this.updates = n; }
+  private updates = 0;
+
+  /** The one backend the parameters live on; bound for every later update. */
+  private backendOf(params: ParamMap, keys: string[]): Backend {
+    let found: Backend | undefined;
+    let foundKey = '';
+    for (const key of keys) {
+      const p = params[key];
+      const b = p instanceof Tensor ? Backend.of(p) : undefined;
+      if (!b) throw new WasmCnnError(`${this.name}: parameter "${key}" is not a device tensor of a backend (pass the model's params, net.params)`);
+      if (found && b !== found) {
+        throw new WasmCnnError(`${this.name}: parameters "${foundKey}" and "${key}" live on two different backends; one optimizer updates the parameters of one backend`);
+      }
+      found = b;
+      foundKey = key;
+    }
+    if (!found) throw new WasmCnnError(`${this.name}.update: params is empty`);
+    this.backend = found;
+    return found;
+  }
+
   /** Called once per update() before the parameters are visited. */
   protected beginStep(): void {}
-  protected resetStep(): void {}
+  protected resetStep(): void { this.updates = 0; }
   protected abstract apply(k: Kernels, p: Tensor, g: Tensor, state: Tensor[]): void;
 
   private checkPair(backend: Backend, key: string, p: Tensor, g: Tensor | undefined): void {
@@ -170,7 +284,7 @@ abstract class KernelOptimizer implements Optimizer {
     let slot = this.slots.get(key);
     if (!slot) {
       const state: Tensor[] = [];
-      for (let i = 0; i < this.stateCount; i++) state.push(backend.zeros(p.shape));
+      for (let i = 0; i < this.stateNames.length; i++) state.push(backend.zeros(p.shape));
       slot = { size: p.size, state };
       this.slots.set(key, slot);
     }
@@ -181,7 +295,7 @@ abstract class KernelOptimizer implements Optimizer {
 /** Stochastic gradient descent: p -= lr * g. */
 export class SGD extends KernelOptimizer {
   readonly name = 'SGD';
-  protected readonly stateCount = 0;
+  protected readonly stateNames = [] as const;
   lr: number;
 
   constructor(options: SGDOptions = {}) {
@@ -193,12 +307,14 @@ export class SGD extends KernelOptimizer {
   protected apply(k: Kernels, p: Tensor, g: Tensor): void {
     k.sgd_f32(p.ptr, g.ptr, p.size, this.lr);
   }
+
+  protected hyper(): Record<string, number> { return { lr: this.lr }; }
 }
 
 /** Momentum SGD: v = momentum * v - lr * g; p += v. */
 export class Momentum extends KernelOptimizer {
   readonly name: string = 'Momentum';
-  protected readonly stateCount = 1;
+  protected readonly stateNames = ['v'] as const;
   lr: number;
   momentum: number;
 
@@ -212,6 +328,8 @@ export class Momentum extends KernelOptimizer {
   protected apply(k: Kernels, p: Tensor, g: Tensor, [v]: Tensor[]): void {
     k.momentum_f32(p.ptr, g.ptr, v.ptr, p.size, this.lr, this.momentum);
   }
+
+  protected hyper(): Record<string, number> { return { lr: this.lr, momentum: this.momentum }; }
 }
 
 /** Nesterov's accelerated gradient, in the course's form. */
@@ -226,7 +344,7 @@ export class Nesterov extends Momentum {
 /** AdaGrad: h += g * g; p -= lr * g / (sqrt(h) + 1e-7). */
 export class AdaGrad extends KernelOptimizer {
   readonly name = 'AdaGrad';
-  protected readonly stateCount = 1;
+  protected readonly stateNames = ['h'] as const;
   lr: number;
 
   constructor(options: AdaGradOptions = {}) {
@@ -237,12 +355,14 @@ export class AdaGrad extends KernelOptimizer {
   protected apply(k: Kernels, p: Tensor, g: Tensor, [h]: Tensor[]): void {
     k.adagrad_f32(p.ptr, g.ptr, h.ptr, p.size, this.lr);
   }
+
+  protected hyper(): Record<string, number> { return { lr: this.lr }; }
 }
 
 /** RMSprop: h = decayRate * h + (1 - decayRate) * g * g; p -= lr * g / (sqrt(h) + 1e-7). */
 export class RMSprop extends KernelOptimizer {
   readonly name = 'RMSprop';
-  protected readonly stateCount = 1;
+  protected readonly stateNames = ['h'] as const;
   lr: number;
   decayRate: number;
 
@@ -260,12 +380,14 @@ export class RMSprop extends KernelOptimizer {
   protected apply(k: Kernels, p: Tensor, g: Tensor, [h]: Tensor[]): void {
     k.rmsprop_f32(p.ptr, g.ptr, h.ptr, p.size, this.lr, this.decayRate);
   }
+
+  protected hyper(): Record<string, number> { return { lr: this.lr, decayRate: this.decayRate }; }
 }
 
 /** Adam (Kingma & Ba), in the course's form with the bias correction folded into lr_t. */
 export class Adam extends KernelOptimizer {
   readonly name = 'Adam';
-  protected readonly stateCount = 2;
+  protected readonly stateNames = ['m', 'v'] as const;
   lr: number;
   beta1: number;
   beta2: number;
@@ -290,6 +412,11 @@ export class Adam extends KernelOptimizer {
   protected override resetStep(): void {
     this.iter = 0;
   }
+
+  protected override get stepCount(): number { return this.iter; }
+  protected override set stepCount(n: number) { this.iter = n; }
+
+  protected hyper(): Record<string, number> { return { lr: this.lr, beta1: this.beta1, beta2: this.beta2 }; }
 
   protected apply(k: Kernels, p: Tensor, g: Tensor, [m, v]: Tensor[]): void {
     k.adam_f32(p.ptr, g.ptr, m.ptr, v.ptr, p.size, this.lrt, this.beta1, this.beta2);

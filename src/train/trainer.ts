@@ -26,7 +26,7 @@
  * Divergence. After every step the loss is checked, and every parameter is checked with
  * count_nonfinite_f32 (one pass over the parameters, far cheaper than the step). A
  * device copy of the parameters is refreshed after every step that passes (one
- * memcpy of the parameters: ~1.7 MB for SimpleConvNet, well under 1% of a step).
+ * memcpy of the parameters, small next to a step's arithmetic).
  * When a check fails, the parameters are restored from that copy, i.e. to their values
  * after the last finite step (or the initial values), and train() rejects with a
  * DivergenceError naming the epoch, the iteration and the first non-finite tensor
@@ -37,17 +37,35 @@
  * With `snapshot: false` there is no copy and no restore; the error then says that the
  * parameters hold non-finite values. The optimizer's state (moments) is not restored;
  * reset() it or make a new one before training on.
+ *
+ * Pausing and checkpoints. stop() ends train() after the current step; calling train()
+ * again continues from there. checkpoint() returns the whole state of the run (model
+ * tensors, optimizer state, position, shuffle and dropout PRNG states, the current
+ * epoch's order, histories; format in src/train/checkpoint.ts) whenever train() is not
+ * inside a step: between train() calls, or from a callback or any other code that runs
+ * while train() awaits. Trainer.resume(bytes, ...) builds a Trainer that continues from
+ * it; the run then ends bit-identical to one that was never interrupted (same backend
+ * kind; any thread count, the kernels being bit-identical across threads). An optimizer
+ * the Trainer created is freed when train() completes all epochs; a stopped run keeps
+ * it for checkpoint() and a later train() (dispose() frees it).
  */
 import type { Backend } from '../backend/backend.js';
-import type { Labels, Network, ParamMap } from '../models/network.js';
+import type { Labels, Network, ParamMap } from '../models/sequential.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape, shapeSize } from '../tensor.js';
 import { DivergenceError, ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Random } from '../random.js';
 import type { Inputs } from '../data/dataset.js';
-import { BatchGatherer, checkFiniteInputs, checkInputs, labelIndices, sampleCount, sampleShapeOf } from '../data/batch.js';
-import { createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
+import { BatchGatherer, checkFiniteInputs, checkInputs, sampleCount, sampleShapeOf } from '../data/batch.js';
+import { argmaxRows, labelIndices } from '../data/labels.js';
+import { OPTIMIZER_NAMES, createOptimizer, type Optimizer, type OptimizerName, type OptimizerParams } from './optimizers.js';
+import {
+  decodeCheckpoint, encodeCheckpoint, iterationsPerEpoch, labelsHash, type CheckpointPosition,
+} from './checkpoint.js';
+import { encodeSafetensors, decodeSafetensors } from '../io/safetensors.js';
+import { modelFromConfig } from '../models/loaders.js';
 
+/** Passed to onIteration after every training step. */
 export interface IterationInfo {
   /** 1-based epoch. */
   epoch: number;
@@ -61,6 +79,7 @@ export interface IterationInfo {
   loss: number;
 }
 
+/** Passed to onEpoch after every epoch. */
 export interface EpochInfo {
   /** 1-based epoch. */
   epoch: number;
@@ -83,6 +102,7 @@ export interface EpochInfo {
   totalElapsedMs: number;
 }
 
+/** What train() resolves to: the histories, the final test accuracy and timing. */
 export interface TrainResult {
   trainLossList: number[];
   trainAccList: number[];
@@ -101,6 +121,7 @@ export interface TrainResult {
   stopped: boolean;
 }
 
+/** Options of the Trainer (the course's names in camelCase: epochs, miniBatchSize, optimizer, optimizerParam, evaluateSampleNumPerEpoch, ...). */
 export interface TrainerOptions {
   /** Passes over the training set (default 20). */
   epochs?: number;
@@ -131,9 +152,33 @@ export interface TrainerOptions {
   onEpoch?: (info: EpochInfo) => void | Promise<void>;
 }
 
+/** Options of Trainer.resume: the data again, and the model (or a backend to rebuild it on). */
+export interface ResumeOptions {
+  /** The model to continue training (same architecture as the checkpoint's); its parameters are replaced. */
+  network?: Network;
+  /** Without `network`: the backend to rebuild the checkpoint's model on (modelFromConfig). */
+  backend?: Backend;
+  xTrain: Inputs;
+  tTrain: Labels;
+  xTest: Inputs;
+  tTest: Labels;
+  verbose?: boolean;
+  onIteration?: TrainerOptions['onIteration'];
+  onEpoch?: TrainerOptions['onEpoch'];
+}
+
+/** Options of trainer.checkpoint(). */
+export interface CheckpointOptions {
+  /** JSON-serializable data stored with the checkpoint (Trainer.checkpointApp reads it back). */
+  app?: Record<string, unknown>;
+}
+
+const RESUME_KEYS = ['network', 'backend', 'xTrain', 'tTrain', 'xTest', 'tTest', 'verbose', 'onIteration', 'onEpoch'];
+
 const OPTION_KEYS = ['epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch',
   'verbose', 'seed', 'snapshot', 'recomputeLoss', 'onIteration', 'onEpoch'];
 
+/** Where a run diverged (the step and the tensor that became NaN/Infinity); carried by DivergenceError. */
 export type DivergenceDetails = {
   epoch: number;
   iteration: number;
@@ -176,6 +221,7 @@ function positiveInt(name: string, v: unknown): number {
   return v;
 }
 
+/** The course's Trainer: mini-batch training of a network for a number of epochs with an optimizer, evaluating train and test accuracy every epoch. */
 export class Trainer {
   readonly network: Network;
   readonly optimizer: Optimizer;
@@ -206,8 +252,17 @@ export class Trainer {
   private readonly onIteration?: TrainerOptions['onIteration'];
   private readonly onEpoch?: TrainerOptions['onEpoch'];
   private readonly ownsOptimizer: boolean;
-  private started = false;
+  private readonly labelsHash: number;
+  private running = false;
+  private finished = false;
+  private failed = false;
   private stopRequested = false;
+  /** The shuffle PRNG; its state is the one after drawing the current epoch's order. */
+  private readonly rng: Random;
+  /** The last step done (see CheckpointPosition); epoch 0 before any step. */
+  private position = { epoch: 0, iteration: 0, evaluated: true };
+  /** The current epoch's sample order (null before the first epoch). */
+  private order: Int32Array | null = null;
 
   constructor(network: Network, xTrain: Inputs, tTrain: Labels, xTest: Inputs, tTest: Labels, options: TrainerOptions = {}) {
     if (typeof network !== 'object' || network === null || typeof network.gradient !== 'function' || !network.backend) {
@@ -260,9 +315,9 @@ export class Trainer {
     }
     if (this.trainSize < 1) throw new WasmCnnError('Trainer: the training set is empty');
     if (this.testSize < 1) throw new WasmCnnError('Trainer: the test set is empty');
-    // class indices, validated once (a one-hot tensor is argmax'd here, not per batch)
-    this.tTrain = labelIndices(tTrain, { where: 'Trainer: tTrain', count: this.trainSize, classes: network.outputSize });
-    this.tTest = labelIndices(tTest, { where: 'Trainer: tTest', count: this.testSize, classes: network.outputSize });
+    // class indices, validated once (a one-hot tensor is converted here, not per batch)
+    this.tTrain = labelIndices('Trainer: tTrain', tTrain, { count: this.trainSize, classes: network.outputSize });
+    this.tTest = labelIndices('Trainer: tTest', tTest, { count: this.testSize, classes: network.outputSize });
     if (this.miniBatchSize > this.trainSize) {
       throw new WasmCnnError(`Trainer: miniBatchSize ${this.miniBatchSize} is larger than the training set (${this.trainSize} samples)`);
     }
@@ -276,21 +331,151 @@ export class Trainer {
     const opt = options.optimizer ?? 'sgd';
     this.ownsOptimizer = typeof opt === 'string';
     this.optimizer = createOptimizer(opt, options.optimizerParam, network.backend);
+    this.rng = new Random(this.seed);
+    this.labelsHash = labelsHash(this.tTest, labelsHash(this.tTrain));
   }
 
-  /** Asks a running train() to return after the current step (its result says stopped). */
+  /**
+   * The run's whole state as checkpoint bytes (safetensors; see src/train/checkpoint.ts):
+   * model tensors, optimizer state, position, PRNG states, the current epoch's order and
+   * the histories. Valid whenever no step is running (see the file head); needs an
+   * optimizer with state() (the built-in ones have it).
+   */
+  checkpoint(options: CheckpointOptions = {}): Uint8Array {
+    const where = 'Trainer.checkpoint';
+    if (typeof options !== 'object' || options === null) throw new WasmCnnError(`${where}: options must be an object { app }`);
+    const opt = this.optimizer;
+    if (typeof opt.state !== 'function') throw new WasmCnnError(`${where}: the optimizer ${opt.name} has no state(); checkpoints need one of the built-in optimizers or one with state()/loadState()`);
+    if (this.finished && this.ownsOptimizer && !this.running) {
+      throw new WasmCnnError(`${where}: the run has ${this.failed ? 'failed' : 'finished'} and its optimizer state was freed; take checkpoints in onEpoch or before train() ends`);
+    }
+    const params = decodeSafetensors(this.network.saveParams(), { name: `${where}: the network's saveParams()` });
+    let config: Record<string, unknown> | undefined;
+    if (params.metadata?.config !== undefined) config = JSON.parse(params.metadata.config) as Record<string, unknown>;
+    const state = opt.state();
+    const position: CheckpointPosition = {
+      ...this.position, step: this.currentIter, rngState: this.rng.getState(),
+      modelRngState: this.network.randomState?.() ?? [],
+    };
+    return encodeCheckpoint({
+      config,
+      model: [...params.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+      optimizer: state,
+      settings: {
+        epochs: this.epochs, miniBatchSize: this.miniBatchSize, seed: this.seed,
+        evaluateSampleNumPerEpoch: this.evaluateSampleNumPerEpoch, snapshot: this.useSnapshot,
+        recomputeLoss: this.recomputeLoss, trainSize: this.trainSize, testSize: this.testSize,
+        labelsHash: this.labelsHash,
+      },
+      position,
+      order: this.position.evaluated ? null : this.order,
+      history: { trainLossList: [...this.trainLossList], trainAccList: [...this.trainAccList], testAccList: [...this.testAccList] },
+      app: options.app,
+    });
+  }
+
+  /** The `app` data a checkpoint was written with (checkpoint({ app })), after checking the file. */
+  static checkpointApp(bytes: Uint8Array): Record<string, unknown> | undefined {
+    return decodeCheckpoint(bytes, 'Trainer.checkpointApp').app;
+  }
+
+  /**
+   * A Trainer that continues the run of a checkpoint (trainer.checkpoint()): the model's
+   * tensors, the optimizer state and position are restored, the settings (epochs, batch,
+   * optimizer, seed, ...) are the checkpoint's. The data must be the same (sizes and
+   * labels are checked). Give `network` (same architecture) or `backend` to rebuild the
+   * model from the checkpoint's config. Everything is checked before anything changes.
+   */
+  static resume(bytes: Uint8Array, options: ResumeOptions): Trainer {
+    const where = 'Trainer.resume';
+    if (typeof options !== 'object' || options === null) throw new WasmCnnError(`${where}: options must be an object { network or backend, xTrain, tTrain, xTest, tTest }`);
+    for (const key of Object.keys(options)) {
+      if (!RESUME_KEYS.includes(key)) throw new WasmCnnError(`${where}: unknown option "${key}"; valid options are ${RESUME_KEYS.join(', ')}`);
+    }
+    const c = decodeCheckpoint(bytes, where);
+    const s = c.settings;
+    const name = c.optimizer.name.toLowerCase();
+    if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
+      throw new WasmCnnError(`${where}: the checkpoint's optimizer ${JSON.stringify(c.optimizer.name)} is not a built-in one; create the Trainer with it and load its state yourself`);
+    }
+    if (options.network && options.backend) throw new WasmCnnError(`${where}: give network or backend, not both`);
+    let network = options.network;
+    let built = false;
+    if (!network) {
+      if (!options.backend) throw new WasmCnnError(`${where}: give the network to continue training, or a backend to rebuild the checkpoint's model on`);
+      if (!c.config) throw new WasmCnnError(`${where}: the checkpoint has no model config; pass the network`);
+      network = modelFromConfig(c.config, { backend: options.backend });
+      built = true;
+    }
+    try {
+      const trainer = new Trainer(network, options.xTrain, options.tTrain, options.xTest, options.tTest, {
+        epochs: s.epochs, miniBatchSize: s.miniBatchSize, seed: s.seed,
+        evaluateSampleNumPerEpoch: s.evaluateSampleNumPerEpoch ?? undefined, snapshot: s.snapshot,
+        recomputeLoss: s.recomputeLoss, optimizer: name as OptimizerName, optimizerParam: c.optimizer.hyper,
+        verbose: options.verbose, onIteration: options.onIteration, onEpoch: options.onEpoch,
+      });
+      if (trainer.trainSize !== s.trainSize || trainer.testSize !== s.testSize) {
+        throw new WasmCnnError(`${where}: the checkpoint was trained on ${s.trainSize} / ${s.testSize} samples, but the data given has ${trainer.trainSize} / ${trainer.testSize}`);
+      }
+      if (trainer.labelsHash !== s.labelsHash) throw new WasmCnnError(`${where}: the labels differ from the checkpoint's run (another data set or order)`);
+      const modelRng = c.position.modelRngState;
+      const own = network.randomState?.() ?? [];
+      if (modelRng.length !== own.length) throw new WasmCnnError(`${where}: the checkpoint holds ${modelRng.length} model PRNG states, the network has ${own.length}`);
+      // the model's tensors go through the network's own loader: names, shapes, config checked
+      const paramBytes = encodeSafetensors(c.model, c.config ? { format: 'wasm-cnn', config: JSON.stringify(c.config) } : undefined);
+      const before = network.saveParams();
+      network.loadParams(paramBytes);
+      try {
+        trainer.optimizer.loadState!(c.optimizer);
+      } catch (e) {
+        network.loadParams(before);
+        throw e;
+      }
+      if (modelRng.length > 0) network.setRandomState!(modelRng);
+      trainer.rng.setState(c.position.rngState);
+      trainer.position = { epoch: c.position.epoch, iteration: c.position.iteration, evaluated: c.position.evaluated };
+      trainer.order = c.order;
+      trainer.currentIter = c.position.step;
+      trainer.currentEpoch = c.history.trainAccList.length;
+      trainer.trainLossList.push(...c.history.trainLossList);
+      trainer.trainAccList.push(...c.history.trainAccList);
+      trainer.testAccList.push(...c.history.testAccList);
+      return trainer;
+    } catch (e) {
+      if (built) (network as { dispose?: () => void }).dispose?.();
+      throw e;
+    }
+  }
+
+  /** Frees the optimizer the Trainer created (kept after a stopped run for checkpoint() and train()). */
+  dispose(): void {
+    if (this.running) throw new WasmCnnError('Trainer.dispose: train() is running; stop() it and wait for it first');
+    if (this.ownsOptimizer) this.optimizer.dispose?.();
+  }
+
+  /** Asks a running train() to return after the current step (its result says stopped); train() again continues. */
   stop(): void {
     this.stopRequested = true;
   }
 
-  /** Runs all epochs. Rejects with DivergenceError when the loss or a parameter becomes NaN/Infinity. */
+  /**
+   * Runs the remaining epochs: all of them on a new Trainer, the rest after stop() or
+   * Trainer.resume. Rejects with DivergenceError when the loss or a parameter becomes
+   * NaN/Infinity.
+   */
   async train(): Promise<TrainResult> {
-    if (this.started) throw new WasmCnnError('Trainer: train() can run only once; create a new Trainer to train again');
-    this.started = true;
+    if (this.running) throw new WasmCnnError('Trainer: train() is already running');
+    if (this.finished) {
+      throw new WasmCnnError(this.failed
+        ? 'Trainer: train() failed (see its error); create a new Trainer, or resume from a checkpoint, to train again'
+        : 'Trainer: train() has completed all epochs; create a new Trainer to train again');
+    }
+    this.running = true;
+    this.stopRequested = false;
     const net = this.network;
     const backend = net.backend;
     const B = this.miniBatchSize;
-    const rng = new Random(this.seed);
+    const rng = this.rng;
     const params = net.params;
     const names = Object.keys(params);
 
@@ -300,6 +485,8 @@ export class Trainer {
     const t0 = now();
     let trainMsTotal = 0;
     let stopped = false;
+    let ok = false;
+    const firstStep = this.currentIter;
     try {
       trainBatch = new BatchGatherer(backend, this.xTrain, this.tTrain, B,
         { sampleShape: this.sampleShape, where: 'Trainer: training set' });
@@ -313,12 +500,19 @@ export class Trainer {
         copyParams(params, names, snap, 'save');
       }
 
-      run: for (let epoch = 1; epoch <= this.epochs; epoch++) {
+      // continue after the last step done: inside its epoch, or at the next one
+      const from = this.position;
+      const firstEpoch = from.evaluated ? from.epoch + 1 : from.epoch;
+      run: for (let epoch = firstEpoch; epoch <= this.epochs; epoch++) {
         const e0 = now();
         let trainMs = 0;
         let lossSum = 0;
-        const perm = rng.permutation(this.trainSize);
-        for (let it = 1; it <= this.iterPerEpoch; it++) {
+        const within = epoch === from.epoch && !from.evaluated;
+        if (!within) this.order = rng.permutation(this.trainSize);
+        const perm = this.order!;
+        // the same additions in the same order as an uninterrupted epoch
+        if (within) for (let i = this.trainLossList.length - from.iteration; i < this.trainLossList.length; i++) lossSum += this.trainLossList[i];
+        for (let it = within ? from.iteration + 1 : 1; it <= this.iterPerEpoch; it++) {
           const s0 = now();
           trainBatch.gather(perm, (it - 1) * B);
           const x = trainBatch.x;
@@ -339,6 +533,7 @@ export class Trainer {
           this.currentIter++;
           this.checkStep(backend, params, names, snap, loss, epoch, it);
           if (this.useSnapshot) copyParams(params, names, snap, 'save');
+          this.position = { epoch, iteration: it, evaluated: false };
           trainMs += now() - s0;
           lossSum += loss;
           if (this.onIteration) {
@@ -361,6 +556,7 @@ export class Trainer {
         this.trainAccList.push(trainAcc);
         this.testAccList.push(testAcc);
         this.currentEpoch = epoch;
+        this.position = { epoch, iteration: this.iterPerEpoch, evaluated: true };
         const evalMs = now() - v0;
         const images = this.iterPerEpoch * B;
         const info: EpochInfo = {
@@ -384,17 +580,22 @@ export class Trainer {
       }
 
       if (!stopped) {
+        this.finished = true;
         const evaluatedAll = this.evaluateSampleNumPerEpoch === null || this.evaluateSampleNumPerEpoch >= this.testSize;
         this.testAcc = evaluatedAll && this.testAccList.length > 0
           ? this.testAccList[this.testAccList.length - 1]
           : evaluate(net, testBatch, this.testSize);
         if (this.verbose) console.log(`=============== Final Test Accuracy ===============\ntest acc: ${this.testAcc}`);
       }
+      ok = true;
     } finally {
+      if (!ok) this.finished = this.failed = true;
       trainBatch?.dispose();
       testBatch?.dispose();
       for (const s of snap) s.dispose();
-      if (this.ownsOptimizer) this.optimizer.dispose?.();
+      // a stopped run keeps its optimizer state for checkpoint() and the next train()
+      if (this.ownsOptimizer && !(ok && stopped)) this.optimizer.dispose?.();
+      this.running = false;
     }
     return {
       trainLossList: this.trainLossList,
@@ -404,7 +605,7 @@ export class Trainer {
       epochs: this.currentEpoch,
       steps: this.currentIter,
       elapsedMs: now() - t0,
-      imagesPerSecond: this.currentIter * B / (trainMsTotal / 1000),
+      imagesPerSecond: (this.currentIter - firstStep) * B / (trainMsTotal / 1000),
       stopped,
     };
   }
@@ -452,20 +653,14 @@ function copyParams(params: ParamMap, names: string[], snap: Tensor[], dir: 'sav
 /** Accuracy of `net` on the first `count` samples of the gatherer's data set, in padded batches. */
 function evaluate(net: Network, batch: BatchGatherer, count: number): number {
   const C = net.outputSize;
+  const predicted = new Int32Array(batch.batchSize);
   let correct = 0;
   for (let start = 0; start < count; start += batch.batchSize) {
     const real = Math.min(batch.gatherRange(start), count - start);
-    const logits = net.predict(batch.x, false).data;
+    const logits = net.predictInPlace ? net.predictInPlace(batch.x) : net.predict(batch.x, false);
+    argmaxRows(logits.data, real, C, predicted);
     const t = batch.t;
-    for (let r = 0; r < real; r++) {
-      const o = r * C;
-      let best = 0;
-      let bv = logits[o];
-      for (let j = 1; j < C; j++) {
-        if (logits[o + j] > bv) { bv = logits[o + j]; best = j; }
-      }
-      if (best === t[r]) correct++;
-    }
+    for (let r = 0; r < real; r++) if (predicted[r] === t[r]) correct++;
   }
   return correct / count;
 }

@@ -34,11 +34,13 @@ export interface GridOptions {
   frame?: number | null;
 }
 
+/** Options of filterGrid: columns, scale, padding, and how values map to gray. */
 export interface FilterGridOptions extends GridOptions {
   /** Which input channel of each filter to draw (default 0, as in the course). */
   channel?: number;
 }
 
+/** Options of featureMapGrid: columns, scale, padding, and how values map to gray. */
 export interface FeatureMapGridOptions extends GridOptions {
   /**
    * The input image, drawn as the first tile (with the same colormap and its own min-max).

@@ -1,6 +1,7 @@
-// Visualization, platform-neutral: gray images, filter / feature-map grids, PNG, chart specs.
-// Rendering charts to SVG/PNG in Node: './accuracy-plot-node.js' (vega + resvg).
+// Visualization, platform-neutral: gray images, filter / feature-map grids, PNG, training charts (SVG and PNG).
 export * from './image.js';
 export * from './filters.js';
 export * from './png.js';
-export * from './accuracy-plot.js';
+export * from './chart.js';
+export * from './chart-svg.js';
+export * from './chart-raster.js';

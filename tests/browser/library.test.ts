@@ -1,14 +1,12 @@
 // The library in a browser without configuration: the README's example page (the one-file
-// bundle build/browser/wasm-cnn.js, no bundler) trains SimpleConvNet, and a user's own
-// project that does `import ... from 'wasm-cnn'` works when bundled by esbuild and by Vite.
+// bundle build/browser/wasm-cnn.js, no bundler) trains SimpleConvNet. A user's own project
+// that imports 'wasm-cnn' from the installed package, bundled by esbuild and by Vite, is
+// tests/package/package.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build as esbuild } from 'esbuild';
-import { startServer, type StartedServer } from '../../scripts/serve.mjs';
-import { ROOT, checkBuilt, launchBrowser, screenshot, serveApp, watchErrors, type Served } from './browser.js';
+import { ROOT, launchBrowser, screenshot, serveApp, watchErrors, type Served } from './browser.js';
 
 /** The first ```html block of the README's "In the browser" section. */
 function readmeExample(): string {
@@ -19,25 +17,15 @@ function readmeExample(): string {
   return m[1];
 }
 
-const USER_APP = `import { createBackend, SimpleConvNet, tensor } from 'wasm-cnn';
-const backend = await createBackend('wasm');
-const net = new SimpleConvNet({ backend, seed: 42 });
-const logits = net.predict(tensor(new Float32Array(784).fill(0.5), [1, 1, 28, 28]));
-document.body.dataset.result = JSON.stringify({ features: backend.features, logits: Array.from(logits.data) });
-`;
-
 describe('the library in the browser', () => {
   let browser: Browser;
-  let tmp: string;
 
   beforeAll(async () => {
     browser = await launchBrowser();
-    tmp = mkdtempSync(join(tmpdir(), 'wasm-cnn-user-'));
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it("the README's minimal page trains SimpleConvNet with build/browser/wasm-cnn.js", async () => {
@@ -64,40 +52,5 @@ describe('the library in the browser', () => {
       await page.close();
       await served.close();
     }
-  }, 90_000);
-
-  it("a user's project importing 'wasm-cnn' works when bundled with esbuild and with Vite", async () => {
-    checkBuilt('build/dist/index.js', ['src'], 'npm run build:js');
-    mkdirSync(join(tmp, 'node_modules'));
-    symlinkSync(ROOT, join(tmp, 'node_modules', 'wasm-cnn'), 'dir');
-    writeFileSync(join(tmp, 'main.js'), USER_APP);
-    writeFileSync(join(tmp, 'index.html'), '<!doctype html><meta charset="utf-8"><title>user app</title><script type="module" src="./main.js"></script>');
-
-    await esbuild({
-      absWorkingDir: tmp, entryPoints: ['main.js'], outfile: 'out-esbuild/main.js',
-      bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'silent',
-    });
-    writeFileSync(join(tmp, 'out-esbuild', 'index.html'), readFileSync(join(tmp, 'index.html')));
-    const vite = await import('vite');
-    await vite.build({ root: tmp, logLevel: 'silent', configFile: false, build: { outDir: 'out-vite', target: 'es2022' } });
-
-    const results: Record<string, { features: { simd: boolean }; logits: number[] }> = {};
-    for (const out of ['out-esbuild', 'out-vite']) {
-      const s: StartedServer = await startServer({ port: 0, host: '127.0.0.1', webDir: join(tmp, out) });
-      const page = await browser.newPage();
-      const errors = watchErrors(page);
-      try {
-        await page.goto(s.url);
-        await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
-        results[out] = JSON.parse((await page.getAttribute('body', 'data-result'))!);
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-        await s.close();
-      }
-    }
-    expect(results['out-esbuild'].features.simd).toBe(true);
-    expect(results['out-esbuild'].logits).toHaveLength(10);
-    expect(results['out-vite']).toEqual(results['out-esbuild']);
   }, 90_000);
 });

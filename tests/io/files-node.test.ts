@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FormatError } from '../../src/errors.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
@@ -10,6 +11,7 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
 } from '../../src/io/files-node.js';
+import { bundle, type Bundle } from '../reliability/subprocess.js';
 
 /** Failures to simulate inside the fs modules that files-node.ts uses. */
 const fail = vi.hoisted(() => ({ rename: false, sync: false, write: false, renameSync: false, fsyncSync: false, writeSync: false }));
@@ -79,6 +81,28 @@ afterEach(() => {
   for (const k of Object.keys(fail) as (keyof typeof fail)[]) fail[k] = false;
 });
 
+const asRoot = process.getuid?.() === 0;
+let nobodyBundle: Bundle | undefined;
+afterAll(() => nobodyBundle?.dispose());
+
+/**
+ * Root writes through any permission bits, so as root the write of the EACCES test runs in
+ * a child process as uid/gid 65534 (nobody), from a bundle of src/io/files-node.ts; returns
+ * the error code it failed with ('' when it succeeded).
+ */
+async function writeAsNobody(fn: 'writeFileAtomic' | 'writeFileAtomicSync', p: string): Promise<string> {
+  if (!nobodyBundle) {
+    nobodyBundle = await bundle({ files: 'src/io/files-node.ts' });
+    chmodSync(nobodyBundle.dir, 0o755);
+    chmodSync(nobodyBundle.file('files'), 0o644);
+  }
+  chmodSync(root, 0o755); // mkdtemp made it 0700: nobody must reach the case folder
+  const script = `import(${JSON.stringify(nobodyBundle.file('files'))}).then(async (m) => {
+    try { await m.${fn}(${JSON.stringify(p)}, new Uint8Array(1000)); console.log(''); } catch (e) { console.log(e.code); }
+  });`;
+  return execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 }).trim();
+}
+
 const OLD = new TextEncoder().encode('old contents');
 const NEW = Uint8Array.from({ length: 100_000 }, (_, i) => i * 7);
 
@@ -143,21 +167,31 @@ for (const v of variants) {
       expect(new Uint8Array(readFileSync(join(p, 'inside')))).toEqual(OLD);
     });
 
-    it.skipIf(process.getuid?.() === 0 || process.platform === 'win32')(
-      'a directory that is not writable fails and leaves the old file',
+    it.skipIf(process.platform === 'win32')(
+      `a directory that is not writable fails with EACCES and leaves the old file${asRoot ? ' (written by uid 65534: root may write anywhere)' : ''}`,
       async () => {
         const p = join(dir, 'f.bin');
         writeFileSync(p, OLD);
         chmodSync(dir, 0o555);
         try {
-          await expect(v.write(p, NEW)).rejects.toMatchObject({ code: 'EACCES' });
+          if (asRoot) expect(await writeAsNobody(v.name, p)).toBe('EACCES');
+          else await expect(v.write(p, NEW)).rejects.toMatchObject({ code: 'EACCES' });
         } finally {
           chmodSync(dir, 0o755);
         }
         expect(new Uint8Array(readFileSync(p))).toEqual(OLD);
         expect(readdirSync(dir)).toEqual(['f.bin']);
       },
+      60_000,
     );
+
+    it('a regular file where a directory is expected fails (ENOTDIR, for root too) and leaves it', async () => {
+      const file = join(dir, 'plain');
+      writeFileSync(file, OLD);
+      await expect(v.write(join(file, 'f.bin'), NEW)).rejects.toMatchObject({ code: 'ENOTDIR' });
+      expect(new Uint8Array(readFileSync(file))).toEqual(OLD);
+      expect(readdirSync(dir)).toEqual(['plain']);
+    });
   });
 }
 

@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FormatError, WasmCnnError } from '../../src/errors.js';
-import { tensor } from '../../src/tensor.js';
 import {
   configFromMetadata,
-  decodeParams,
   decodeSafetensors,
-  encodeParams,
   encodeSafetensors,
   setHostEndiannessForTesting,
   SAFETENSORS_MAX_HEADER,
@@ -103,6 +100,17 @@ describe('safetensors byte layout', () => {
     expect(dec.tensors.get('b')).toEqual({ shape: [], data: new Float32Array([0.5]) });
   });
 
+  it('reads a header of any length (not padded: the data section starts at file byte 116, not 8-aligned)', () => {
+    const header = '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+    expect(header.length).toBe(108);
+    const file = raw(header, f32le(1.5, -2, 3.25), false);
+    expect(Number(new DataView(file.buffer).getBigUint64(0, true))).toBe(header.length);
+    const dec = decodeSafetensors(file);
+    expect([...dec.tensors].map(([k, t]) => [k, [...t.data]])).toEqual([['a', [1.5]], ['b', [-2, 3.25]]]);
+    setHostEndiannessForTesting(false);
+    expect([...decodeSafetensors(file).tensors.get('b')!.data]).toEqual([-2, 3.25]);
+  });
+
   it('header length is a multiple of 8 and the data section starts 8-aligned', () => {
     for (let len = 0; len < 20; len++) {
       const enc = encodeSafetensors([{ name: 'x'.repeat(len), shape: [1], data: new Float32Array([3]) }]);
@@ -195,9 +203,6 @@ describe('safetensors round trip', () => {
     expect(dec.tensors.get('__proto__')!.data[0]).toBe(1);
     expect(Object.getPrototypeOf(dec.metadata)).toBe(Object.prototype);
     expect(Object.prototype.hasOwnProperty.call(dec.metadata, '__proto__')).toBe(true);
-    const p = decodeParams(enc);
-    expect(Object.getPrototypeOf(p.values)).toBe(Object.prototype);
-    expect(Object.prototype.hasOwnProperty.call(p.values, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
@@ -267,7 +272,7 @@ describe('safetensors rejects corrupt files with FormatError', () => {
     const header = new TextDecoder().decode(b.subarray(8, 60));
     const colon = 8 + header.indexOf(':');
     b[colon] = 0x3b; // ';'
-    rejects(b, new RegExp(`expected ':' .* got ';' at byte ${colon}$`));
+    rejects(b, /the header is not valid JSON: /, new RegExp(`at byte ${colon}$`));
     const c = good();
     const q = 8 + header.indexOf('"config"') + 3;
     c[q] = 0x22; // an extra quote ends the key early
@@ -289,7 +294,7 @@ describe('safetensors rejects corrupt files with FormatError', () => {
   });
 
   it('unknown or unsupported dtypes name the dtype and the tensor', () => {
-    rejects(raw(`{${entry('w', [2], 0, 8, 'F16')}}`, f32le(1, 2)), /tensor "w" has dtype "F16"; wasm-cnn stores and reads only F32 at byte \d+/);
+    rejects(raw(`{${entry('w', [2], 0, 8, 'F16')}}`, f32le(1, 2)), /tensor "w" has dtype "F16"; wasm-cnn stores and reads only F32 \(entry at byte 9\)$/);
     rejects(raw(`{${entry('w', [2], 0, 8, 'F33')}}`, f32le(1, 2)), /tensor "w" has unknown dtype "F33"/);
     rejects(raw(`{"w":{"dtype":32,"shape":[2],"data_offsets":[0,8]}}`, f32le(1, 2)), /expected a string as the dtype of tensor "w", got a number/);
   });
@@ -310,41 +315,51 @@ describe('safetensors rejects corrupt files with FormatError', () => {
   it('bad data_offsets', () => {
     const h = (o: string) => raw(`{"a":{"dtype":"F32","shape":[1],"data_offsets":${o}}}`, f32le(1));
     rejects(h('[4,0]'), /end before they begin/);
-    rejects(h('[0,4,8]'), /more than 2 elements/);
+    rejects(h('[0,4,8]'), /data_offsets must be \[begin, end\], got 3 numbers/);
     rejects(h('[0]'), /data_offsets must be \[begin, end\], got 1 numbers/);
-    rejects(h('[-1,4]'), /non-negative integer, got a negative number/);
-    rejects(h('[0.5,4]'), /must be an integer/);
-    rejects(h('[0,4e0]'), /must be an integer/);
-    rejects(h('[00,4]'), /leading zeros/);
-    rejects(h('[0,100000000000000000000000000000]'), /too large/);
+    rejects(h('[-1,4]'), /a negative number at byte 56; shapes and data_offsets are non-negative integers/);
+    rejects(h('[0.5,4]'), /a number with a fraction at byte 57/);
+    rejects(h('[0,4e0]'), /a number with an exponent at byte 59/);
+    rejects(h('[0,4E0]'), /exponent/);
+    rejects(h('[00,4]'), /not valid JSON: .* at byte 57$/); // leading zeros
+    rejects(h('[0,100000000000000000000000000000]'), /an element of the data_offsets of tensor "a" is too large \(above 2\^53 - 1\)/);
     rejects(h('[0,9007199254740993]'), /too large/);
-    rejects(h('"0-4"'), /expected '\[' to open the data_offsets/);
+    rejects(h('"0-4"'), /the data_offsets of tensor "a" must be an array of non-negative integers, got a string/);
     rejects(h('[0,null]'), /got null/);
   });
 
   it('wrong entry structure', () => {
-    rejects(raw('{"a":[1,2]}'), /tensor "a": expected an object \{dtype, shape, data_offsets\}, got an array/);
+    rejects(raw('{"a":[1,2]}'), /tensor "a": expected an object \{dtype, shape, data_offsets\}, got an array \(entry at byte 9\)/);
     rejects(raw('{"a":{}}'), /tensor "a" has no dtype, shape or data_offsets/);
     rejects(raw('{"a":{"dtype":"F32","shape":[1]}}', f32le(1)), /tensor "a" has no "data_offsets"/);
     rejects(raw('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}', f32le(1)), /unknown field "extra"/);
-    rejects(raw('{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32le(1)), /field "dtype" appears twice/);
-    rejects(raw(`{${entry('a', [1], 0, 4)},${entry('a', [1], 4, 8)}}`, f32le(1, 2)), /"a" appears twice in the header/);
-    rejects(raw('{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', f32le(1)), /must be an integer/);
-    rejects(raw(`{"a":{"dtype":"F32","shape":[${Array(65).fill(1)}],"data_offsets":[0,4]}}`, f32le(1)), /more than 64 elements/);
-    rejects(raw(`{${entry('a', [1], 0, 4)},}`, f32le(1)), /expected a string as a tensor name, got '\}'/);
-    rejects(raw(`{${entry('a', [1], 0, 4)}} x`, f32le(1)), /unexpected 'x' after the header object/);
-    rejects(raw(`{${entry('a', [1], 0, 4)}}{}`, f32le(1)), /after the header object/);
-    rejects(raw(`{${entry('a', [1], 0, 4)}`, f32le(1)), /expected ',' or '\}'/);
+    rejects(raw('{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32le(1)), /tensor "a": field "dtype" appears twice \(bytes 14 and 28\)/);
+    rejects(raw(`{${entry('a', [1], 0, 4)},${entry('a', [1], 4, 8)}}`, f32le(1, 2)), /"a" appears twice in the header \(bytes 9 and 62\)/);
+    rejects(raw('{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', f32le(1)), /a number with a fraction at byte 38/);
+    rejects(raw(`{"a":{"dtype":"F32","shape":[${Array(65).fill(1)}],"data_offsets":[0,4]}}`, f32le(1)), /an array in the header has more than 64 elements at byte 164/);
+    expect(decodeSafetensors(raw(`{"a":{"dtype":"F32","shape":[${Array(64).fill(1)}],"data_offsets":[0,4]}}`, f32le(1))).tensors.get('a')!.shape).toHaveLength(64);
+    rejects(raw(`{${entry('a', [1], 0, 4)},}`, f32le(1)), /not valid JSON: .* at byte 62$/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}} x`, f32le(1)), /not valid JSON: .* at byte 63$/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}}{}`, f32le(1)), /not valid JSON: .* at byte 62$/);
+    rejects(raw(`{${entry('a', [1], 0, 4)}`, f32le(1)), /not valid JSON/);
+    // a name that is not well-formed Unicode, and prototype names as plain tensors
+    rejects(raw(`{${entry('\\ud800', [1], 0, 4)}}`, f32le(1)), /tensor name "\\ud800" is not well-formed Unicode/);
+    rejects(raw(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"__proto__":{}}}`, f32le(1)), /unknown field "__proto__"/);
+    const proto = decodeSafetensors(raw(`{${entry('constructor', [1], 0, 4)},${entry('__proto__', [1], 4, 8)}}`, f32le(1, 2)));
+    expect([...proto.tensors].map(([k, t]) => [k, [...t.data]])).toEqual([['constructor', [1]], ['__proto__', [2]]]);
+    rejects(raw(`{${entry('__proto__', [1], 0, 4)},${entry('__proto__', [1], 4, 8)}}`, f32le(1, 2)), /"__proto__" appears twice in the header/);
+    // equal keys written differently are still duplicates
+    rejects(raw(`{${entry('a', [1], 0, 4)},${entry('\\u0061', [1], 4, 8)}}`, f32le(1, 2)), /"a" appears twice in the header \(bytes 9 and 62\)/);
   });
 
   it('metadata with non-string values, or not an object', () => {
-    rejects(raw('{"__metadata__":{"epochs":20}}'), /__metadata__ "epochs" is a number; safetensors allows only string values there at byte 34/);
+    rejects(raw('{"__metadata__":{"epochs":20}}'), /__metadata__ "epochs" is a number; safetensors allows only string values there$/);
     rejects(raw('{"__metadata__":{"c":{"a":"b"}}}'), /__metadata__ "c" is an object/);
     rejects(raw('{"__metadata__":{"c":true}}'), /is a boolean/);
     rejects(raw('{"__metadata__":{"c":null}}'), /is null/);
     rejects(raw('{"__metadata__":["x"]}'), /__metadata__ must be an object of strings, got an array/);
     rejects(raw('{"__metadata__":"x"}'), /got a string/);
-    rejects(raw('{"__metadata__":{"a":"1","a":"2"}}'), /key "a" appears twice/);
+    rejects(raw('{"__metadata__":{"a":"1","a":"2"}}'), /__metadata__ key "a" appears twice \(bytes 25 and 33\)/);
     expect(decodeSafetensors(raw('{"__metadata__":null}')).metadata).toEqual({});
   });
 
@@ -353,7 +368,7 @@ describe('safetensors rejects corrupt files with FormatError', () => {
       const b = raw('{"__metadata__":{"k":"XXXX"}}');
       const at = 8 + 22;
       b.set(bytes, at);
-      return rejects(b, /not valid UTF-8/, new RegExp(`at byte ${at}$`));
+      return rejects(b, /not valid UTF-8: invalid byte sequence starting with 0x/, new RegExp(`at byte ${at}$`));
     };
     utf8Bad([0xff]);
     utf8Bad([0xc0, 0x80]); // overlong
@@ -361,31 +376,41 @@ describe('safetensors rejects corrupt files with FormatError', () => {
     utf8Bad([0xf4, 0x90, 0x80, 0x80]); // > U+10FFFF
     utf8Bad([0xe2, 0x82]); // truncated sequence
     // outside strings
-    rejects(raw('{\xff}'.replace('\xff', ' ')).map((x, i) => (i === 9 ? 0xff : x)), /byte 0xff/, /UTF-8/, /at byte 9$/);
+    rejects(raw('{\xff}'.replace('\xff', ' ')).map((x, i) => (i === 9 ? 0xff : x)), /not valid UTF-8: invalid byte sequence starting with 0xff at byte 9$/);
+    // a genuine U+FFFD before the bad byte is not mistaken for it
+    const fffd = raw('{"__metadata__":{"k":"\ufffdé\ufffdXXXX"}}');
+    fffd[8 + 30] = 0xff;
+    rejects(fffd, /invalid byte sequence starting with 0xff at byte 38$/);
     // escapes that are not Unicode
-    rejects(raw('{"__metadata__":{"k":"\\ud800"}}'), /lone high surrogate/);
-    rejects(raw('{"__metadata__":{"k":"\\udc00"}}'), /lone low surrogate/);
-    rejects(raw('{"__metadata__":{"k":"\\x41"}}'), /invalid escape/);
-    rejects(raw('{"__metadata__":{"k":"a\tb"}}'), /control character 0x09/);
-    rejects(raw('{"__metadata__":{"k":"abc}}'), /unterminated string \(opened at byte 29\)/);
+    rejects(raw('{"__metadata__":{"k":"\\ud800"}}'), /__metadata__ "k" is not well-formed Unicode \(a lone surrogate escape\)/);
+    rejects(raw('{"__metadata__":{"k":"\\udc00"}}'), /lone surrogate/);
+    rejects(raw('{"__metadata__":{"\\udc00x":"v"}}'), /lone surrogate/);
+    rejects(raw('{"__metadata__":{"k":"\\x41"}}'), /not valid JSON: .* at byte 31$/); // an invalid escape
+    rejects(raw('{"__metadata__":{"k":"a\tb"}}'), /not valid JSON: .* at byte 31$/); // a raw control character
+    rejects(raw('{"__metadata__":{"k":"abc}}'), /not valid JSON/); // an unterminated string
+    // byte positions after multi-byte characters
+    rejects(raw('{"__metadata__":{"é😀":"v";}}'), /not valid JSON: .* at byte 37$/);
     // valid escapes decode
     expect(decodeSafetensors(raw('{"__metadata__":{"k":"\\u00e9\\ud83d\\ude00\\n\\/"}}')).metadata.k).toBe('é😀\n/');
   });
 
-  it('deeply nested JSON does not crash (rejected at the first unexpected bracket)', () => {
+  it('deeply nested JSON is refused before JSON.parse, at the first bracket past depth 3', () => {
     const deep = '{"a":' + '['.repeat(1_000_000) + ']'.repeat(1_000_000) + '}';
-    rejects(raw(deep), /expected an object/, /at byte 13$/);
+    rejects(raw(deep), /the header nests deeper than 3 levels at byte 15 /);
     const deepMeta = '{"__metadata__":{"k":' + '{"k":'.repeat(100_000) + '"v"' + '}'.repeat(100_001) + '}';
-    rejects(raw(deepMeta), /__metadata__ "k" is an object/);
+    rejects(raw(deepMeta), /nests deeper than 3 levels at byte 34 /);
     rejects(raw('['.repeat(1_000_000)), /must start with '\{'/);
+    // brackets inside strings do not count
+    expect(decodeSafetensors(raw('{"__metadata__":{"k":"[[[[{{{{\\"]]]]"}}')).metadata.k).toBe('[[[[{{{{"]]]]');
   });
 
-  it('a large but valid header is fine, and a huge bogus one fails fast', () => {
+  it('a large but valid header is fine, and a bogus one of 100,000 empty entries is refused at the first', () => {
     const meta: Record<string, string> = {};
     for (let i = 0; i < 20000; i++) meta[`k${i}`] = 'v'.repeat(50);
     expect(Object.keys(decodeSafetensors(encodeSafetensors([], meta)).metadata)).toHaveLength(20000);
-    // 10 MB of empty objects: JSON.parse would build millions of objects; the strict parser stops at the first
-    const bogus = '{' + Array.from({ length: 1_000_000 }, (_, i) => `"${i}":{}`).join(',') + '}';
+    // 1 MB of empty entries: JSON.parse builds them all (time and memory linear in the header,
+    // which is at most 100 MB), the validator stops at the first
+    const bogus = '{' + Array.from({ length: 100_000 }, (_, i) => `"${i}":{}`).join(',') + '}';
     const t0 = performance.now();
     rejects(raw(bogus), /tensor "0" has no dtype, shape or data_offsets/);
     expect(performance.now() - t0).toBeLessThan(5000);
@@ -445,52 +470,54 @@ describe('safetensors rejects corrupt files with FormatError', () => {
         }
       }
     };
-    let decoded = 0;
+    // what the test wrote: the tensors in data-section order, their shapes and data_offsets
+    const layout = [
+      { shape: [2, 1, 2, 2], begin: 0, end: 32 },
+      { shape: [2], begin: 32, end: 40 },
+      { shape: [0], begin: 40, end: 40 },
+    ];
+    const original = [Float32Array.from({ length: 8 }, (_, i) => i), new Float32Array([0.5, -0.5]), new Float32Array(0)];
+    let changed = 0;
     let rejected = 0;
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
         const bytes = ms.reduce(apply, base);
+        let d: ReturnType<typeof decodeSafetensors>;
         try {
-          const d = decodeSafetensors(bytes);
-          decoded++;
-          // whatever decodes is self-consistent
-          for (const t of d.tensors.values()) expect(t.data.length).toBe(t.shape.reduce((a, x) => a * x, 1));
+          d = decodeSafetensors(bytes);
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
-          expect(e.message).toMatch(/\S/);
+          expect(e.message).toMatch(/^safetensors file: .*\S/);
           rejected++;
+          return;
         }
+        // a file that decodes holds the test's tensors (names may have changed inside their
+        // strings) and their values are the mutated bytes at the offsets the test wrote, read
+        // here with a DataView after the length field
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const dataStart = 8 + Number(view.getBigUint64(0, true));
+        expect(bytes.length - dataStart).toBe(40);
+        const got = [...d.tensors.values()];
+        expect(got.map((t) => t.shape)).toEqual(layout.map((l) => l.shape));
+        let differs = false;
+        got.forEach((t, i) => {
+          const { begin, end } = layout[i]!;
+          const want = Array.from({ length: (end - begin) / 4 }, (_, k) => view.getFloat32(dataStart + begin + 4 * k, true));
+          expect(t.data.length).toBe(want.length);
+          want.forEach((w, k) => expect(Object.is(t.data[k], w), `tensor ${i} value ${k}: ${t.data[k]} vs ${w}`).toBe(true));
+          if (want.some((w, k) => !Object.is(w, original[i]![k]))) differs = true;
+        });
+        if (differs) changed++;
       }),
       { numRuns: 4000, seed: 20261128 },
     );
     expect(rejected).toBeGreaterThan(1000);
-    expect(decoded).toBeGreaterThan(50); // e.g. flips inside the data section or inside strings
+    // the value check saw files whose data the mutations changed
+    expect(changed).toBeGreaterThan(0);
   });
 });
 
-describe('model parameter files', () => {
-  const params = { W1: tensor([1, 2, 3, 4], [1, 1, 2, 2]), b1: tensor([0.5], [1]) };
-  const config = { type: 'SimpleConvNet', inputDim: [1, 28, 28], hiddenSize: 100 };
-
-  it('encodeParams / decodeParams carry the config in __metadata__.config', () => {
-    const bytes = encodeParams(params, config);
-    const d = decodeSafetensors(bytes);
-    expect(JSON.parse(d.metadata.config!)).toEqual(config);
-    const p = decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1] });
-    expect(p.config).toEqual(config);
-    expect([...p.values.W1!]).toEqual([1, 2, 3, 4]);
-    expect(p.shapes.b1).toEqual([1]);
-    expect(Object.keys(p.values)).toEqual(['W1', 'b1']);
-  });
-
-  it('decodeParams checks names and shapes against the model', () => {
-    const bytes = encodeParams(params, config);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2], b1: [1], W2: [3] })).toThrow(/no tensor "W2" \(the model expects shape \(3\)\); the file holds "W1", "b1"/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 4, 1], b1: [1] })).toThrow(/tensor "W1" has shape \(1, 1, 2, 2\) in the file, but the model expects \(1, 1, 4, 1\)/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(/tensor "b1" is not a parameter of the model/);
-    expect(() => decodeParams(bytes, { W1: [1, 1, 2, 2] })).toThrow(FormatError);
-  });
-
+describe('the model config in __metadata__', () => {
   it('configFromMetadata rejects bad config JSON safely', () => {
     expect(configFromMetadata({})).toBeUndefined();
     expect(() => configFromMetadata({ config: '{bad' })).toThrow(/__metadata__.config is not valid JSON/);

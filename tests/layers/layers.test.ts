@@ -9,6 +9,7 @@ import {
   Convolution, Pooling, Affine, Relu, Sigmoid, Dropout, BatchNormalization, SoftmaxWithLoss, type Layer,
 } from '../../src/layers/index.js';
 import { BACKENDS, randomF32 } from '../helpers/harness.js';
+import { ulp32 } from '../models/gradient-bound.js';
 
 /** Values in [-1, 1) kept at least `gap` away from 0 (so ReLU kinks are not crossed). */
 function awayFromZero(n: number, seed: number, gap = 0.05): Float32Array {
@@ -38,38 +39,93 @@ function numeric(target: Tensor, f: () => number, h: number): Float64Array {
   return g;
 }
 
-/** max |a - b| / (scale + max |b|). */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** max |a - b|. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return m / (1e-3 + s);
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+interface CheckOptions {
+  train?: boolean;
+  /** Step of the central differences (default 1e-2). */
+  h?: number;
+  /** Bound on |d3L/dv3| / 6 along one input value (truncation); 0 (default): L is linear in each single value. */
+  curvature?: number;
+  /** Changes the backprop gradients before they are compared (to show that a wrong one is caught). */
+  tamper?: (analytic: Record<string, Float32Array>, shapes: Record<string, readonly number[]>) => void;
+}
+
+interface LayerError {
+  /** max |backprop - numeric| */
+  err: number;
+  /** what float32 central differences allow for it */
+  bound: number;
+  /** max |numeric| */
+  maxGrad: number;
 }
 
 /**
- * Checks dx and every parameter gradient of `layer` at device input x against central
- * differences of L = sum(y * dout).
+ * Backprop against central differences of L = sum(y * dout) for dx and every parameter
+ * gradient of `layer` at device input x: per tensor, the largest |backprop - numeric| and
+ * the bound float32 allows for it,
+ *   bound = 2 * E / (2h) + curvature * h^2.
+ * Noise: each output y_j is a float32 result, which a perturbed forward may round
+ * differently by up to ~ulp(y_j), so L(v + h) - L(v - h) carries up to
+ * E = sum_j |dout_j| ulp(y_j) of rounding, and the quotient E / (2h) (measured: at most
+ * 0.6 E / (2h) on every layer below and both backends, so 2 leaves a 3x margin).
+ * Truncation: the central difference is exact for a function linear in the perturbed value
+ * (convolution, affine, pooling, ReLU and dropout, away from kinks and argmax changes)
+ * and off by h^2 |L'''| / 6 otherwise (`curvature`).
  */
-function checkLayer(b: Backend, layer: Layer, x: Tensor, opts: { train?: boolean; h?: number; tol?: number } = {}) {
+function layerErrors(layer: Layer, x: Tensor, opts: CheckOptions = {}): Record<string, LayerError> {
   const train = opts.train ?? true;
   const h = opts.h ?? 1e-2;
-  const tol = opts.tol ?? 2e-3;
   const y0 = layer.forward(x, train);
   const dout = randomF32(y0.size, 99);
+  const y = y0.toArray();
+  let E = 0;
+  for (let j = 0; j < y.length; j++) E += Math.abs(dout[j]) * ulp32(y[j]);
+  const bound = (2 * E) / (2 * h) + (opts.curvature ?? 0) * h * h;
   const L = () => dot(layer.forward(x, train).data, dout);
   layer.forward(x, train);
   const dx = layer.backward(tensor(dout, y0.shape))!;
-  const analytic: Record<string, Float32Array> = { x: dx.toArray() };
   expect(dx.shape).toEqual(x.shape);
-  for (const [k, g] of Object.entries(layer.grads)) analytic[k] = g.toArray();
-  expect(relDiff(analytic.x, numeric(x, L, h))).toBeLessThan(tol);
-  for (const [k, p] of Object.entries(layer.params)) {
-    expect(relDiff(analytic[k], numeric(p, L, h)), k).toBeLessThan(tol);
+  const analytic: Record<string, Float32Array> = { x: dx.toArray() };
+  const shapes: Record<string, readonly number[]> = { x: x.shape };
+  for (const [k, g] of Object.entries(layer.grads)) {
+    analytic[k] = g.toArray();
+    shapes[k] = g.shape;
   }
+  opts.tamper?.(analytic, shapes);
+  const out: Record<string, LayerError> = {};
+  for (const [k, t] of [['x', x], ...Object.entries(layer.params)] as [string, Tensor][]) {
+    const num = numeric(t, L, h);
+    out[k] = { err: maxDiff(analytic[k], num), bound, maxGrad: Math.max(...Array.from(num, Math.abs)) };
+  }
+  return out;
+}
+
+/** Checks dx and every parameter gradient of `layer` against central differences (layerErrors). */
+function checkLayer(b: Backend, layer: Layer, x: Tensor, opts: CheckOptions = {}) {
+  for (const [k, r] of Object.entries(layerErrors(layer, x, opts))) {
+    expect(r.err, `${k}: |backprop - numeric| (largest gradient ${r.maxGrad})`).toBeLessThanOrEqual(r.bound);
+  }
+}
+
+/**
+ * |L'''| / 6 along one input value of the batch normalizations below (batches of 4-5, where
+ * one value moves the batch mean and variance): measured about 1.2 (dx of the 4-D case,
+ * h = 1e-2); 4 leaves a 3x margin.
+ */
+const BN_CURVATURE = 4;
+
+/** The values of a row-major (rows, cols) matrix laid out as its transpose (cols, rows). */
+function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+  return t;
 }
 
 describe.each(BACKENDS)('layers on %s', (name) => {
@@ -125,6 +181,33 @@ describe.each(BACKENDS)('layers on %s', (name) => {
     }
   }
 
+  it('a gradient 5% too large or transposed is caught (Affine, Convolution)', () => {
+    const affine = () => new Affine(b, tensor(randomF32(18 * 4, 11), [18, 4]), tensor(randomF32(4, 12)));
+    const ax = b.tensor(randomF32(3 * 18, 13), [3, 18]);
+    const conv = () => new Convolution(b, tensor(randomF32(3 * 2 * 9, 1), [3, 2, 3, 3]), tensor(randomF32(3, 2)), { stride: 1, pad: 1 });
+    const cx = b.tensor(randomF32(2 * 2 * 5 * 5, 3), [2, 2, 5, 5]);
+    const scale = (k: string) => (a: Record<string, Float32Array>) => { a[k] = a[k].map((v) => v * 1.05); };
+    const cases: [string, () => Layer, Tensor, string, CheckOptions['tamper']][] = [
+      ['Affine dW * 1.05', affine, ax, 'W', scale('W')],
+      ['Affine db * 1.05', affine, ax, 'b', scale('b')],
+      ['Affine dx * 1.05', affine, ax, 'x', scale('x')],
+      ['Affine dW transposed', affine, ax, 'W', (a) => { a.W = transposed(a.W, 4, 18); }], // (4, 18) values in W's (18, 4) layout
+      ['Convolution dW * 1.05', conv, cx, 'W', scale('W')],
+      ['Convolution dx * 1.05', conv, cx, 'x', scale('x')],
+      // each 3x3 filter gradient transposed (kh <-> kw): a correlation/convolution mix-up
+      ['Convolution dW transposed', conv, cx, 'W', (a) => {
+        for (let f = 0; f < 6; f++) a.W.set(transposed(a.W.subarray(f * 9, f * 9 + 9), 3, 3), f * 9);
+      }],
+    ];
+    for (const [what, make, x, bad, tamper] of cases) {
+      const r = layerErrors(make(), x, { tamper });
+      for (const [k, e] of Object.entries(r)) {
+        if (k === bad) expect(e.err, `${what}: ${k} is caught`).toBeGreaterThan(e.bound);
+        else expect(e.err, `${what}: ${k} still passes`).toBeLessThanOrEqual(e.bound);
+      }
+    }
+  });
+
   it('Pooling output uses floor division (odd sizes)', () => {
     const pool = new Pooling(b, { size: 2 });
     expect(pool.outputShape([3, 4, 5, 5])).toEqual([3, 4, 2, 2]);
@@ -146,7 +229,8 @@ describe.each(BACKENDS)('layers on %s', (name) => {
   });
 
   it('Sigmoid backward', () => {
-    checkLayer(b, new Sigmoid(b), b.tensor(randomF32(2 * 3 * 4, 22).map((v) => 3 * v), [2, 3, 4]));
+    // along one input L''' = dout_j sigmoid'''(x_j), |sigmoid'''| <= 1/8 and |dout_j| < 1
+    checkLayer(b, new Sigmoid(b), b.tensor(randomF32(2 * 3 * 4, 22).map((v) => 3 * v), [2, 3, 4]), { curvature: 1 / 48 });
   });
 
   it('Dropout: seeded masks, train/eval, backward through the mask', () => {
@@ -175,9 +259,9 @@ describe.each(BACKENDS)('layers on %s', (name) => {
     const D = 6;
     const bn = new BatchNormalization(b, tensor(randomF32(D, 41).map((v) => 1 + 0.5 * v), [D]), tensor(randomF32(D, 42), [D]));
     const x = b.tensor(randomF32(5 * D, 43).map((v) => 2 * v + 0.5), [5, D]);
-    checkLayer(b, bn, x, { tol: 1e-2 });
+    checkLayer(b, bn, x, { curvature: BN_CURVATURE });
     const bn4 = new BatchNormalization(b, tensor(randomF32(8, 44).map((v) => 1 + 0.5 * v), [8]), tensor(randomF32(8, 45), [8]));
-    checkLayer(b, bn4, b.tensor(randomF32(4 * 8, 46), [4, 2, 2, 2]), { tol: 1e-2 });
+    checkLayer(b, bn4, b.tensor(randomF32(4 * 8, 46), [4, 2, 2, 2]), { curvature: BN_CURVATURE });
 
     // running mean/var follow the course's update: r = 0.9 r + 0.1 batch statistic
     const bn2 = new BatchNormalization(b, tensor([1, 1]), tensor([0, 0]));
@@ -212,7 +296,11 @@ describe.each(BACKENDS)('layers on %s', (name) => {
     expect(sm.forward(x, new Uint8Array([2, 0, 3]))).toBe(loss);
     const dx = sm.backward().toArray();
     const num = numeric(x, () => sm.forward(x, t), 1e-2);
-    expect(relDiff(dx, num)).toBeLessThan(2e-3);
+    // the loss is one float32 value: noise 2 ulp(loss) / (2h) (as in layerErrors); truncation
+    // h^2 |L'''| / 6 with |L'''| <= 1 / (6 sqrt(3) N) along one logit (third derivative of the
+    // mean cross-entropy of a softmax), under h^2 / (36 N)
+    const h = 1e-2;
+    expect(maxDiff(dx, num)).toBeLessThanOrEqual((2 * ulp32(loss)) / (2 * h) + (h * h) / (36 * N));
     sm.forward(x, t);
     const dx2 = sm.backward(2).toArray();
     dx2.forEach((v, i) => expect(v).toBeCloseTo(2 * dx[i], 6));

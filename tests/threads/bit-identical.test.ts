@@ -1,16 +1,20 @@
 // Threads do not change results: the same computation on 1, 2 and 3 threads gives the same
 // bytes. Covers every kernel the threaded kernel set splits (on sizes large enough to be
 // split, with odd remainders), GEMM in all four transposes incl. edge tiles and beta != 0,
-// conv forward / backward, and full SimpleConvNet training steps with Adam (saveParams()).
+// conv forward / backward, and a short SimpleConvNet training run (Trainer, Adam). Every run
+// compared on 2 and 3 threads had the kernel workers compute chunks of it (workers.ts).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
-import { SimpleConvNet } from '../../src/models/simple-conv-net.js';
+import { SimpleConvNet } from '../../src/models/presets.js';
 import { Adam } from '../../src/train/optimizers.js';
+import { Trainer, type TrainResult } from '../../src/train/trainer.js';
+import { loadMnistBytes } from '../../src/data/mnist-node.js';
 import { Tensor } from '../../src/tensor.js';
 import { convGeom, colSize, convForward, convBackward } from '../../src/ops/conv.js';
 import { randomF32 } from '../helpers/harness.js';
 import { splitRange, type ThreadedKernels } from '../../src/backend/threads/kernels.js';
+import { withWorkers, withWorkersAsync } from './workers.js';
 
 const COUNTS = [1, 2, 3] as const;
 const backends: Backend[] = [];
@@ -43,29 +47,35 @@ function sameBytes(what: string, got: Uint8Array[]): void {
 /**
  * Runs `call` on every backend with fresh copies of `inputs` (pointers in the same order),
  * and compares the `outputs` (indices into the pointer list, with lengths) byte for byte.
+ * On 2 and 3 threads a run counts only when the kernel workers took chunks of it (it is
+ * repeated until they do, see workers.ts), and it made `splitCalls` split calls when given.
  */
 function compare(what: string, inputs: Float32Array[], call: (b: Backend, p: number[]) => unknown, outputs: [number, number][],
   splitCalls = 0): unknown[] {
   const results: Uint8Array[][] = outputs.map(() => []);
   const returns: unknown[] = [];
-  const runs = () => backends.slice(1).map((b) => (b.kernels as ThreadedKernels).pool.runs);
-  const before = runs();
   for (const b of backends) {
-    const ptrs = inputs.map((a) => {
-      const p = b.memory.alloc(a.length * 4);
-      new Float32Array(b.memory.buffer, p, a.length).set(a);
-      return p;
+    const pool = b.features.threads > 1 ? (b.kernels as ThreadedKernels).pool : null;
+    const { result } = withWorkers(b, what, () => {
+      const runs = pool?.runs ?? 0;
+      const ptrs = inputs.map((a) => {
+        const p = b.memory.alloc(a.length * 4);
+        new Float32Array(b.memory.buffer, p, a.length).set(a);
+        return p;
+      });
+      try {
+        const ret = call(b, ptrs);
+        // the calls really were split (sizes above the thresholds of src/backend/threads/kernels.ts)
+        if (pool && splitCalls > 0) expect(pool.runs - runs, `${what}: split calls on ${b.features.threads} threads`).toBe(splitCalls);
+        return { ret, bytes: outputs.map(([i, n]) => bytesOf(b, ptrs[i], n)) };
+      } finally {
+        ptrs.forEach((p) => b.memory.release(p));
+      }
     });
-    try {
-      returns.push(call(b, ptrs));
-      outputs.forEach(([i, n], k) => results[k].push(bytesOf(b, ptrs[i], n)));
-    } finally {
-      ptrs.forEach((p) => b.memory.release(p));
-    }
+    returns.push(result.ret);
+    result.bytes.forEach((bytes, k) => results[k].push(bytes));
   }
   results.forEach((r, k) => sameBytes(`${what} (output ${k})`, r));
-  // the calls really were split (sizes above the thresholds of src/backend/threads/kernels.ts)
-  if (splitCalls > 0) expect(runs(), `${what}: split calls on 2 and 3 threads`).toEqual(before.map((r) => r + splitCalls));
   return returns;
 }
 
@@ -179,7 +189,7 @@ describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
       b.kernels.bias_add_channels_f32(py, pb, N, C, HW);
       b.kernels.bias_add_rows_f32(pr, pbr, R, 300);
     }, [[0, N * C * HW], [2, R * 300]], 2);
-    compare('softmax', [randomF32(4001 * 10, 18), nanFilled(4001 * 10)], (b, [px, py]) => b.kernels.softmax_f32(px, py, 4001, 10), [[1, 40010]], 1);
+    compare('softmax', [randomF32(40_001 * 10, 18), nanFilled(40_001 * 10)], (b, [px, py]) => b.kernels.softmax_f32(px, py, 40_001, 10), [[1, 400_010]], 1);
   });
 });
 
@@ -240,7 +250,8 @@ describe('skewed shares (one chunk per thread, at fixed weights)', () => {
       const k = b.kernels as ThreadedKernels;
       k.fixedWeights = weights;
       try {
-        run(b).forEach((bytes, i) => sameBytes(`weights ${weights.join('/')}, output ${i}`, [ref[i], bytes]));
+        withWorkers(b, `weights ${weights.join('/')}`, () => run(b)).result
+          .forEach((bytes, i) => sameBytes(`weights ${weights.join('/')}, output ${i}`, [ref[i], bytes]));
       } finally {
         k.fixedWeights = null;
       }
@@ -278,41 +289,52 @@ describe('a column share on the narrow path (8 < N <= 12) of a call that is not 
       };
       const ref = run(one);
       k.fixedWeights = weights;
-      const runsBefore = k.pool.runs;
       try {
-        sameBytes(`gemm ${M}x${N}x${K}`, [ref, run(two)]);
+        const { result } = withWorkers(two, `gemm ${M}x${N}x${K}`, () => {
+          const runsBefore = k.pool.runs;
+          const bytes = run(two);
+          expect(k.pool.runs, 'the call was split').toBe(runsBefore + 1);
+          return bytes;
+        });
+        sameBytes(`gemm ${M}x${N}x${K}`, [ref, result]);
       } finally {
         k.fixedWeights = null;
       }
-      expect(k.pool.runs, 'the call was split').toBe(runsBefore + 1);
     });
   }
 });
 
 describe('SimpleConvNet training', () => {
-  it('3 steps of gradient + Adam at batch 100 give the same parameters and losses', () => {
-    const B = 100;
-    const x = randomF32(B * 784, 21).map((v) => (v + 1) / 2);
-    const t = Int32Array.from({ length: B }, (_, i) => (i * 7) % 10);
-    const files: Uint8Array[] = [];
-    const losses: number[][] = [];
+  it('a Trainer run (2 epochs of 300 MNIST images, Adam, shuffling, evaluation) gives the same histories and parameters', async () => {
+    const { train, test } = loadMnistBytes({ trainLimit: 300, testLimit: 100 });
+    const runs: { file: Uint8Array; result: TrainResult; chunks: number[] }[] = [];
     for (const backend of backends) {
-      const net = new SimpleConvNet({ backend, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-        hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42 });
-      const opt = new Adam({ backend, lr: 0.001 });
-      const xt = Tensor.host(x, [B, 1, 28, 28]);
-      const l: number[] = [];
-      for (let s = 0; s < 3; s++) {
-        opt.update(net.params, net.gradient(xt, t));
-        l.push(net.loss(xt, t));
-      }
-      files.push(net.saveParams());
-      losses.push(l);
-      opt.dispose?.();
-      net.dispose();
+      // every worker must have computed part of the run that is compared
+      const { result, chunks } = await withWorkersAsync(backend, 'a training run', async () => {
+        const net = new SimpleConvNet({ backend, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
+          hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42 });
+        try {
+          const r = await new Trainer(net, train.images, train.labels, test.images, test.labels, {
+            epochs: 2, miniBatchSize: 100, optimizer: 'adam', seed: 3,
+          }).train();
+          return { file: net.saveParams(), result: r };
+        } finally {
+          net.dispose();
+        }
+      }, { every: true, tries: 5 });
+      runs.push({ ...result, chunks });
     }
-    expect(losses[1]).toEqual(losses[0]);
-    expect(losses[2]).toEqual(losses[0]);
-    sameBytes('saveParams()', files);
+    const [one, ...more] = runs;
+    expect(one.result.steps).toBe(6);
+    expect(one.result.trainLossList).toHaveLength(6);
+    expect(one.result.testAccList).toHaveLength(2);
+    more.forEach(({ chunks }, i) => expect(chunks, `chunks per worker on ${COUNTS[i + 1]} threads`).toHaveLength(COUNTS[i + 1] - 1));
+    for (const r of more) {
+      expect(r.result.trainLossList).toEqual(one.result.trainLossList);
+      expect(r.result.trainAccList).toEqual(one.result.trainAccList);
+      expect(r.result.testAccList).toEqual(one.result.testAccList);
+      expect(r.result.testAcc).toBe(one.result.testAcc);
+    }
+    sameBytes('saveParams()', runs.map((r) => r.file));
   });
 });

@@ -2,7 +2,8 @@
 // (build/browser/wasm-cnn.js) on a cross-origin isolated page (COOP + COEP headers):
 //  - on the page's main thread, threads: 2 runs on 1 thread and threadsNote says why;
 //  - inside a Web Worker, threads: 2 and 3 start nested kernel workers (Blob URL bootstrap),
-//    and SimpleConvNet training steps give the same bytes as threads: 1;
+//    and SimpleConvNet training steps give the same bytes as threads: 1, in runs where the
+//    kernel workers computed chunks;
 //  - relaxedSimd: 'auto' picks the relaxed build in Chromium, threaded too, and its training
 //    steps stay within float tolerance of the plain-SIMD ones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,24 +20,34 @@ const WORKER_CODE = `
 self.onmessage = async ({ data: base }) => {
   try {
     const lib = await import(base + 'lib/wasm-cnn.js');
+    // one training run; on several threads it is repeated until the kernel workers took chunks
+    // of it (the calling thread may take every chunk of a call when they are slow to wake)
     const run = async (opts) => {
       const backend = await lib.createBackend('wasm', opts);
-      const net = new lib.SimpleConvNet({ backend, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
-        hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42 });
-      const opt = new lib.Adam({ backend });
-      let s = 99;
-      const x = Float32Array.from({ length: 100 * 784 }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32));
-      const t = Int32Array.from({ length: 100 }, (_, i) => (i * 3) % 10);
-      const xt = lib.Tensor.host(x, [100, 1, 28, 28]);
-      const losses = [];
-      for (let k = 0; k < 3; k++) {
-        opt.update(net.params, net.gradient(xt, t));
-        losses.push(net.loss(xt, t));
+      const pool = backend.kernels.pool;
+      for (let attempt = 1; ; attempt++) {
+        const before = pool ? [...pool.chunksTaken] : [];
+        const net = new lib.SimpleConvNet({ backend, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
+          hiddenSize: 100, outputSize: 10, weightInitStd: 0.01, seed: 42 });
+        const opt = new lib.Adam({ backend });
+        let s = 99;
+        const x = Float32Array.from({ length: 100 * 784 }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32));
+        const t = Int32Array.from({ length: 100 }, (_, i) => (i * 3) % 10);
+        const xt = lib.Tensor.host(x, [100, 1, 28, 28]);
+        const losses = [];
+        for (let k = 0; k < 3; k++) {
+          opt.update(net.params, net.gradient(xt, t));
+          losses.push(net.loss(xt, t));
+        }
+        const bytes = net.saveParams();
+        net.dispose();
+        const chunks = pool ? pool.chunksTaken.map((c, w) => c - before[w]) : [];
+        if (!pool || chunks.some((c) => c > 0) || attempt >= 10) {
+          const features = { ...backend.features };
+          backend.dispose();
+          return { bytes, losses, features, chunks, attempts: attempt };
+        }
       }
-      const bytes = net.saveParams();
-      const features = { ...backend.features };
-      backend.dispose();
-      return { bytes, losses, features };
     };
     const out = {};
     for (const [name, opts] of [['t1', { threads: 1 }], ['t2', { threads: 2 }], ['t3', { threads: 3 }],
@@ -69,7 +80,7 @@ const PAGE_RUN = `async ({ base, code }) => {
   return { isolated: self.crossOriginIsolated, mainFeatures, out };
 }`;
 
-interface RunOut { bytes: string; losses: number[]; features: Record<string, unknown> }
+interface RunOut { bytes: string; losses: number[]; features: Record<string, unknown>; chunks: number[]; attempts: number }
 
 describe('Chromium: threads in a Web Worker, relaxed SIMD', () => {
   let served: Served;
@@ -105,6 +116,11 @@ describe('Chromium: threads in a Web Worker, relaxed SIMD', () => {
     expect(t2.features).toMatchObject({ relaxedSimd: false, threads: 2 });
     expect(t3.features).toMatchObject({ relaxedSimd: false, threads: 3 });
     expect(t2.features.threadsNote).toBeUndefined();
+    // the compared runs had the kernel workers compute chunks of them
+    for (const [name, run] of Object.entries({ t2, t3, relaxed2 })) {
+      expect(run.chunks.some((c) => c > 0), `${name}: chunks per kernel worker ${run.chunks.join(', ')} (after ${run.attempts} runs)`).toBe(true);
+    }
+    expect(t1.chunks).toEqual([]);
     expect(t2.bytes).toBe(t1.bytes);
     expect(t3.bytes).toBe(t1.bytes);
     expect(t2.losses).toEqual(t1.losses);

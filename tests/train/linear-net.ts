@@ -1,6 +1,6 @@
 // A tiny Network for Trainer tests: softmax regression, logits = x W + b, on the backend's kernels.
 import type { Backend } from '../../src/backend/backend.js';
-import type { Labels, Network, ParamMap } from '../../src/models/network.js';
+import type { Labels, Network, ParamMap } from '../../src/models/sequential.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Random } from '../../src/random.js';
 

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import type { Backend } from '../../src/backend/backend.js';
-import type { Tensor } from '../../src/tensor.js';
+import { tensor, type Tensor } from '../../src/tensor.js';
 import {
   SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, createOptimizer, OPTIMIZER_NAMES, type Optimizer,
 } from '../../src/train/optimizers.js';
@@ -210,14 +210,17 @@ describe('optimizer construction', () => {
     expect(() => createOptimizer(new SGD(), { lr: 1 })).toThrow(/apply only when the optimizer is given by name/);
   });
 
-  it('says what is missing when unbound or when a gradient does not fit', async () => {
+  it('says what is wrong when tensors are not on one backend or a gradient does not fit', async () => {
     const backend = await createBackend('js');
     const p = { W: backend.zeros([4]) };
-    expect(() => new SGD().update(p, { W: backend.zeros([4]) })).toThrow(/SGD: no backend/);
+    const other = await createBackend('js');
+    expect(() => new SGD().update({ W: tensor([1, 2]) }, { W: tensor([1, 2]) })).toThrow(/SGD: parameter "W" is not a device tensor of a backend/);
+    expect(() => new SGD().update({ W: backend.zeros([2]), V: other.zeros([2]) }, { W: backend.zeros([2]), V: other.zeros([2]) }))
+      .toThrow(/SGD: parameters "W" and "V" live on two different backends/);
+    expect(() => new SGD().update(null as never, {})).toThrow(/SGD.update: params must be an object/);
     const sgd = new SGD({ backend });
     expect(() => sgd.update(p, {})).toThrow(/no gradient for parameter "W"/);
     expect(() => sgd.update(p, { W: backend.zeros([5]) })).toThrow(/gradient "W" has shape \(5\), but the parameter has shape \(4\)/);
-    const other = await createBackend('js');
     expect(() => sgd.update(p, { W: other.zeros([4]) })).toThrow(/gradient "W" is not a tensor on the optimizer's js backend/);
   });
 

@@ -175,8 +175,8 @@ describe('Trainer (tiny softmax-regression network)', () => {
     expect(mk({ optimizer: 'sgd', optimizerParam: { beta1: 0.9 } })).toThrow(/SGD: unknown option "beta1"/);
     expect(mk({ recomputeLoss: false })).toThrow(/recomputeLoss: false needs a network that keeps the loss of gradient\(\) in a numeric `lastLoss`/);
     expect(mk({ batchSize: 10 })).toThrow(/unknown option "batchSize"; valid options are epochs, miniBatchSize/);
-    expect(() => new Trainer(n, d.xTrain, d.tTrain.subarray(1), d.xTest, d.tTest)).toThrow(/tTrain: 49 labels for 50 samples/);
-    expect(() => new Trainer(n, d.xTrain, d.tTrain, d.xTest, Int32Array.from(d.tTest, () => 7))).toThrow(/tTest: label 0 is 7, outside \[0, 4\)/);
+    expect(() => new Trainer(n, d.xTrain, d.tTrain.subarray(1), d.xTest, d.tTest)).toThrow(/tTrain: 49 labels for 50 inputs/);
+    expect(() => new Trainer(n, d.xTrain, d.tTrain, d.xTest, Int32Array.from(d.tTest, () => 7))).toThrow(/tTest: label 7 at index 0 is out of range/);
     expect(() => new Trainer(n, tensor(new Float32Array(50 * 30), [50, 30]), d.tTrain, d.xTest, d.tTest))
       .toThrow(/xTrain samples have shape \(30\), but the network expects \(1, 6, 6\)/);
   });
@@ -191,7 +191,7 @@ describe('Trainer (tiny softmax-regression network)', () => {
     expect(opt.iter).toBe(2);
     expect(backend.memoryStats().used).toBeGreaterThan(used); // m, v still held by the caller's optimizer
     opt.dispose();
-    await expect(t.train()).rejects.toThrow(/train\(\) can run only once/);
+    await expect(t.train()).rejects.toThrow(/train\(\) has completed all epochs/);
   });
 
   it('frees its own device memory after training', async () => {

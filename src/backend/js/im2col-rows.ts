@@ -3,7 +3,7 @@
 // kernel offset, and rows [r0, r1) of one image's im2col matrix (Caffe layout, see im2col.ts).
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { outSize } from '../../ops/geometry.js';
+import { outSize } from '../../geometry.js';
 
 /** Smallest o >= 0 with o*stride - pad + k >= 0, at most outN. */
 export function firstInside(pad: number, k: number, stride: number, outN: number): number {

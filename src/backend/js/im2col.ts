@@ -7,7 +7,7 @@
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
 import { firstInside, endInside, im2colRows } from './im2col-rows.js';
-import { outSize } from '../../ops/geometry.js';
+import { outSize } from '../../geometry.js';
 
 /** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
 export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,

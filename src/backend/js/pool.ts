@@ -7,7 +7,7 @@
 // kernel computes them, so both backends give bit-identical results.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { outSize } from '../../ops/geometry.js';
+import { outSize } from '../../geometry.js';
 
 const fround = Math.fround;
 

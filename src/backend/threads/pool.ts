@@ -77,6 +77,12 @@ export class WorkerPool {
   readonly lastChunks: number[];
   /** Chunks the calling thread took in the last runChunks() (diagnostics). */
   lastOwnChunks = 0;
+  /**
+   * Chunks each worker has taken over all runChunks() calls of this pool (diagnostics,
+   * tests): the difference across a piece of work says whether the workers computed any of
+   * it (the calling thread may take every chunk of a call, see runChunks).
+   */
+  readonly chunksTaken: number[];
   /** Parallel calls so far (diagnostics, tests). */
   runs = 0;
   /** Times polling was turned off because workers did not get a CPU in time (diagnostics). */
@@ -115,6 +121,7 @@ export class WorkerPool {
     this.exec = new Float64Array(control, L.execOffset, this.size);
     this.lastExecMs = new Array(this.size).fill(0);
     this.lastChunks = new Array(this.size).fill(0);
+    this.chunksTaken = new Array(this.size).fill(0);
     this.msg = new Uint16Array(control, L.msgOffset, this.size * MSG_CHARS);
     this.seqs = new Array(this.size).fill(0);
     for (let w = 0; w < this.size; w++) Atomics.store(this.ctl, w * SLOT_INTS + POLL, 1);
@@ -314,6 +321,7 @@ export class WorkerPool {
       for (let w = 0; w < this.size; w++) {
         const took = Atomics.load(ctl, w * SLOT_INTS + TAKEN) - this.taken[w];
         this.lastChunks[w] = took;
+        this.chunksTaken[w] += took;
         this.lastExecMs[w] = took > 0 ? this.exec[w] : 0;
         if (took === 0 && n > 1 && ownEnd - t0 > LATE_MS) late = true;
       }
