@@ -71,22 +71,26 @@ function addRun(dst: usize, src: usize, n: i32): void {
 
 /** x: (C, H, W) -> col: (C*KH*KW, OH*OW); OH = (H + 2*padH - KH) / strideH + 1, OW likewise. */
 export function im2col_f32(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32, padH: i32, padW: i32, col: usize): void {
-  im2col_rows(x, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, C * KH * KW, col);
+  im2col_rows(x, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, C * KH * KW, col,
+    outDim(H, KH, strideH, padH) * outDim(W, KW, strideW, padW));
 }
 
 /**
  * Rows [r0, r1) of the im2col matrix of one image (row r = (c*KH + kh)*KW + kw), the rows
- * the batched conv_bwd_filter_f32 kernel needs for its share of the filter gradient.
+ * the batched conv_bwd_filter_f32 kernel needs for its share of the filter gradient; each
+ * row of OH*OW values starts ld floats after the previous one (ld >= OH*OW; the batched
+ * forward puts several images side by side in one matrix).
  */
 export function im2col_rows(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32,
-  padH: i32, padW: i32, r0: i32, r1: i32, col: usize): void {
-  // x: (C, H, W) -> col: (r1 - r0, OH*OW) = rows r0..r1-1 of the (C*KH*KW, OH*OW) matrix
+  padH: i32, padW: i32, r0: i32, r1: i32, col: usize, ld: i32): void {
+  // x: (C, H, W) -> col: (r1 - r0, OH*OW) with row stride ld = rows r0..r1-1 of the (C*KH*KW, OH*OW) matrix
   const OH = outDim(H, KH, strideH, padH);
   const OW = outDim(W, KW, strideW, padW);
   if (C <= 0 || OH <= 0 || OW <= 0 || r1 <= r0) return;
   const HW = <usize>(H * W) << 2;
-  let dst = col;
+  const rowStride = <usize>ld << 2;
   for (let r = r0; r < r1; r++) {
+    let dst = col + <usize>(r - r0) * rowStride;
     const kw = r % KW;
     const kh = (r / KW) % KH;
     const plane = x + <usize>(r / (KW * KH)) * HW;
@@ -149,6 +153,13 @@ export function im2col_rows(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, 
 
 /** col: (C*KH*KW, OH*OW) -> x: (C, H, W), overwritten with the sum of all overlapping patches. */
 export function col2im_f32(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32, padH: i32, padW: i32, x: usize): void {
+  col2im_ld(col, outDim(H, KH, strideH, padH) * outDim(W, KW, strideW, padW), C, H, W, KH, KW, strideH, strideW, padH, padW, x);
+}
+
+/** col2im_f32 of a col matrix whose rows start ld floats apart (ld >= OH*OW). */
+export function col2im_ld(col: usize, ld: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, strideH: i32, strideW: i32,
+  padH: i32, padW: i32, x: usize): void {
+  // col: (C*KH*KW, OH*OW) with row stride ld -> x: (C, H, W) overwritten
   const OH = outDim(H, KH, strideH, padH);
   const OW = outDim(W, KW, strideW, padW);
   if (C <= 0 || H <= 0 || W <= 0) return;
@@ -159,7 +170,7 @@ export function col2im_f32(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32,
   }
   let srcRow = col;
   let plane = x;
-  const rowBytes = <usize>(OH * OW) << 2;
+  const rowBytes = <usize>ld << 2;
   for (let c = 0; c < C; c++, plane += HW) {
     memory.fill(plane, 0, HW); // channel by channel: accumulated into while it is in cache
     for (let kh = 0; kh < KH; kh++) {

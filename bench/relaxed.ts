@@ -37,7 +37,7 @@ function benchEntry(): string {
  */
 export async function runRelaxed(groups: Group[], quick: boolean, inProcess: (groups: Group[]) => Promise<BenchResults>,
   log: (s: string) => void): Promise<RelaxedRun> {
-  const own = groups.filter((g) => g === 'kernels' || g === 'e2e');
+  const own = groups.filter((g) => g === 'kernels' || g === 'e2e' || g === 'deep');
   const failed = (error: string): RelaxedRun => ({
     figures: [], impls: [], notes: [],
     failures: [{ group: own.includes('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error }],

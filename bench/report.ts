@@ -6,6 +6,7 @@
 import type { BenchResults, Failure, Figure, Impl } from './types.js';
 import { networkGemms } from './kernels.js';
 import { BATCH as BATCH_IMAGES, E2E } from './e2e.js';
+import { DEEP, deepConvFlopsPerImage } from './deep.js';
 
 const NETWORK_GEMM_NAMES = new Set(networkGemms().map((g) => g.name));
 
@@ -24,13 +25,18 @@ export const IMPL_LABEL: Record<string, string> = {
 
 function implLabel(impl: Impl): string {
   const m = /^wasm-(\d+)t$/.exec(impl);
-  return m ? `Wasm ${m[1]}t` : IMPL_LABEL[impl] ?? impl;
+  if (m) return `Wasm ${m[1]}t`;
+  const t = /^torch-(\d+)t$/.exec(impl);
+  if (t) return `PyTorch ${t[1]}t`;
+  return IMPL_LABEL[impl] ?? impl;
 }
 
 function implRank(impl: Impl): number {
   const m = /^wasm-(\d+)t$/.exec(impl);
   if (m) return 0.5 + Number(m[1]) / 1000;
   if (impl === 'wasm-relaxed') return 0.9;
+  const t = /^torch-(\d+)t$/.exec(impl);
+  if (t) return 50 + Number(t[1]) / 1000;
   const i = IMPL_ORDER.indexOf(impl);
   return i < 0 ? 99 : i;
 }
@@ -186,7 +192,17 @@ export function buildTables(r: BenchResults): Table[] {
     unit: 'img/s', shape: false,
     notes: ['train: one full step (forward, backward, Adam lr 0.001) on a batch of 100 MNIST images (1,28,28); infer: logits of a batch. TF.js runs the same network in NHWC (conv2d 30x5x5 valid, relu, maxPool 2x2, dense 4320->100 relu, dense 100->10, softmax cross-entropy; optimizer.minimize with tf.train.adam(0.001)).'],
   });
-  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r)]) if (t) tables.push(t);
+  const deepStep = (x: Figure | Failure) => x.name === DEEP.train || x.name === DEEP.infer100;
+  const t5 = implTable(r, 'End to end: DeepConvNet (images/s)', 'deep', deepStep, {
+    unit: 'img/s', shape: false,
+    notes: [`The --model deep preset (six 3x3 convs 16-16-32-32-64-64 with ReLU, 3 max-pools, affine 50, dropout 0.5, affine 10, dropout 0.5; He init), batch 100, Adam lr 0.001; about ${fmtNum((3 * deepConvFlopsPerImage()) / 1e6)} MFLOP per image per training step in the convolutions. PyTorch: the same layers in torch.nn (NCHW), torch.optim.Adam, set_num_threads(n); in a child python3, same batch.`],
+  });
+  const t6 = implTable(r, 'DeepConvNet convolutions: per-image GEMMs and batched conv kernels, batch 100 (GFLOP/s)', 'deep', (x) => !deepStep(x), {
+    unit: 'GFLOP/s', pct: true,
+    notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.'],
+  });
+  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r), t5, t6,
+    scalingTable(r, true), profileTable(r, true)]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
   if (other.length) {
     tables.push({ title: 'Failures', head: ['implementation', 'what', 'error'], align: ['l', 'l', 'l'], rows: other.map((f) => [implLabel(f.impl), f.name, f.error]), notes: [] });
@@ -195,8 +211,10 @@ export function buildTables(r: BenchResults): Table[] {
 }
 
 /** The parts of a training step, one ms column and one share column per backend, with their sum and the measured step. */
-function profileTable(r: BenchResults): Table | null {
-  const rows = r.profile ?? [];
+function profileTable(r: BenchResults, deep = false): Table | null {
+  const rows = (deep ? r.deepProfile : r.profile) ?? [];
+  const stepName = deep ? DEEP.train : E2E.train;
+  const stepGroup = deep ? 'deep' : 'e2e';
   if (!rows.length) return null;
   const impls = [...new Set(rows.map((x) => x.impl))].sort((a, b) => implRank(a) - implRank(b));
   const phases = [...new Set(rows.map((x) => x.phase))];
@@ -211,23 +229,23 @@ function profileTable(r: BenchResults): Table | null {
   })]);
   body.push(['sum of the parts', ...impls.flatMap((impl) => [fmtMs(sum(impl)), '100%'])]);
   body.push(['measured step (train batch 100)', ...impls.flatMap((impl) => {
-    const f = r.figures.find((x) => x.group === 'e2e' && x.name === E2E.train && x.impl === impl);
+    const f = r.figures.find((x) => x.group === stepGroup && x.name === stepName && x.impl === impl);
     return [f ? fmtMs(f.timing.medianMs) : '-', ''];
   })]);
   return {
-    title: 'Where a training step goes: SimpleConvNet, batch 100 (ms per call)',
+    title: `Where a training step goes: ${deep ? 'DeepConvNet' : 'SimpleConvNet'}, batch 100 (ms per call)`,
     head, align, rows: body,
     notes: ['Each part timed on its own (median of trials), repeating the work of a real step on its state; the sum can differ a little from the measured step (caches, thread hand-offs).'],
   };
 }
 
 /** Thread scaling in paired rounds (bench/scaling.ts): one row per case and thread count above 1. */
-function scalingTable(r: BenchResults): Table | null {
-  const rows = r.scaling ?? [];
+function scalingTable(r: BenchResults, deep = false): Table | null {
+  const rows = (deep ? r.deepScaling : r.scaling) ?? [];
   if (!rows.length) return null;
   const imgs = (ms: number) => fmtNum((BATCH_IMAGES * 1000) / ms);
   return {
-    title: 'Thread scaling in paired rounds: SimpleConvNet, batch 100 (images/s)',
+    title: `Thread scaling in paired rounds: ${deep ? 'DeepConvNet' : 'SimpleConvNet'}, batch 100 (images/s)`,
     head: ['case', 'threads', '1 thread', 'these threads', 'ratio, median of rounds', 'ratio range', 'rounds'],
     align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((x) => [x.name, String(x.threads), imgs(x.oneThreadMs), imgs(x.ms), fmtRatio(x.ratio),

@@ -17,6 +17,8 @@ import { profileBudget, trainingMemory } from './step.js';
 import { runScaling, scalingBudget } from './scaling.js';
 import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
+import { runDeep, deepNet, DEEP } from './deep.js';
+import { runTorch } from './peers-torch.js';
 import { ORT_THREADS, ortImpl, runOnnxRuntime } from './peers-onnx.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
@@ -105,7 +107,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 
   // The limit first: % of peak needs it, so GEMM groups measure it even when 'peak' is not asked for.
   let peakRun: ReturnType<typeof runPeak> | undefined;
-  if (!relaxedOnly && (has('peak') || has('kernels') || has('peers'))) {
+  if (!relaxedOnly && (has('peak') || has('kernels') || has('peers') || has('deep'))) {
     try {
       peakRun = runPeak(b.fast, quick, log);
       results.peak = peakRun.result;
@@ -119,13 +121,13 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   const ours: { impl: Impl; make: () => Promise<Backend>; description: string; threads?: number }[] = [];
   if (relaxedOnly) {
     ours.push({ impl: RELAXED_IMPL, make: () => createBackend('wasm', { relaxedSimd: true }), description: 'wasm-cnn Wasm relaxed-SIMD backend (f32x4.relaxed_madd in the GEMMs), 1 thread' });
-  } else if (has('kernels') || has('e2e')) {
+  } else if (has('kernels') || has('e2e') || has('deep')) {
     const { counts, note } = await wasmThreadCounts();
     if (note) results.notes.push(note);
     for (const t of counts) {
       ours.push({ impl: wasmImpl(t), threads: t, make: () => createBackend('wasm', { threads: t }), description: `wasm-cnn Wasm SIMD backend, ${t} thread${t > 1 ? 's' : ''}` });
     }
-    ours.push({ impl: 'js', make: () => createBackend('js'), description: 'wasm-cnn plain-JS backend (the kernels\' scalar twins)' });
+    if (has('kernels') || has('e2e')) ours.push({ impl: 'js', make: () => createBackend('js'), description: 'wasm-cnn plain-JS backend (the kernels\' scalar twins)' });
   }
   let data: BenchData | undefined;
   const getData = () => (data ??= benchData());
@@ -156,6 +158,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
           results.failures.push({ group: 'e2e', name: 'SimpleConvNet', impl: o.impl, error: errorMessage(e) });
         }
       }
+      if (has('deep') && o.impl !== 'js') {
+        try {
+          const d = runDeep(backend, o.impl, getData(), b, log, { kernels: true, profile: relaxedOnly ? undefined : profileBudget(quick) });
+          results.figures.push(...d.figures);
+          if (d.profile.length) (results.deepProfile ??= []).push(...d.profile);
+          results.failures.push(...d.failures);
+          results.notes.push(...d.notes);
+        } catch (e) {
+          results.failures.push({ group: 'deep', name: 'DeepConvNet', impl: o.impl, error: errorMessage(e) });
+        }
+      }
     } finally {
       backend.dispose();
     }
@@ -175,20 +188,22 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
 
   // thread scaling in paired rounds: every Wasm thread count alive at once, trials interleaved
   const threaded = ours.filter((o) => o.threads !== undefined && !skip.has(o.impl));
-  if (has('e2e') && !relaxedOnly && threaded.length > 1 && threaded[0].threads === 1) {
+  for (const g of ['e2e', 'deep'] as const) {
+    if (!has(g) || relaxedOnly || threaded.length < 2 || threaded[0].threads !== 1) continue;
     const made: { impl: Impl; threads: number; backend: Backend }[] = [];
     try {
       for (const o of threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
-      results.scaling = runScaling(made, getData(), scalingBudget(quick), log);
+      if (g === 'e2e') results.scaling = runScaling(made, getData(), scalingBudget(quick), log);
+      else results.deepScaling = runScaling(made, getData(), scalingBudget(quick), log, { make: deepNet, train: DEEP.train, infer: DEEP.infer100 });
     } catch (e) {
-      results.failures.push({ group: 'e2e', name: 'thread scaling', impl: threaded[threaded.length - 1].impl, error: errorMessage(e) });
+      results.failures.push({ group: g, name: 'thread scaling', impl: threaded[threaded.length - 1].impl, error: errorMessage(e) });
     } finally {
       for (const m of made) m.backend.dispose();
     }
   }
 
   // the relaxed-SIMD build beside them (in a child node with the flag where this engine rejects it)
-  if (!relaxedOnly && (has('kernels') || has('e2e')) && !skip.has(RELAXED_IMPL)) {
+  if (!relaxedOnly && (has('kernels') || has('e2e') || has('deep')) && !skip.has(RELAXED_IMPL)) {
     try {
       const rx = await runRelaxed(groups, quick, (only) => runBench({ quick, only, relaxedOnly: true, outDir: null, log }), log);
       results.figures.push(...rx.figures);
@@ -198,6 +213,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     } catch (e) {
       results.failures.push({ group: has('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error: errorMessage(e) });
     }
+  }
+
+  // PyTorch CPU at the Wasm thread counts: the DeepConvNet rows, and the SimpleConvNet e2e rows when peers are asked for too
+  if (!relaxedOnly && (has('deep') || (has('peers') && has('e2e'))) && !skip.has('torch')) {
+    const counts = threaded.length ? threaded.map((o) => o.threads ?? 1) : [1];
+    const tr = runTorch(counts, getData(), quick, log);
+    const keep = (f: { group: string }) => has(f.group as Group);
+    results.figures.push(...tr.figures.filter(keep));
+    results.failures.push(...tr.failures);
+    results.impls.push(...tr.impls);
+    results.notes.push(...tr.notes);
   }
 
   if (has('peers')) {
@@ -220,7 +246,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   }
 
   // the peak once more at the end (not in --quick): a shared machine's noise may have hit the first round
-  if (peakRun && !quick && (has('kernels') || has('peers'))) {
+  if (peakRun && !quick && (has('kernels') || has('peers') || has('deep'))) {
     try {
       peakRun.again();
     } catch (e) {
@@ -260,7 +286,7 @@ Options:
   --quick              smoke test: fewer sizes, trials and steps (seconds, not minutes)
   --only <groups>      run only these groups (comma-separated, repeatable): ${GROUPS.join(', ')}
   --skip <impls>       leave out implementations (comma-separated): js, wasm-relaxed, tfjs-wasm, tfjs-cpu,
-                       ort-wasm (both thread counts), ort-wasm-2t
+                       ort-wasm (both thread counts), ort-wasm-2t, torch
   --relaxed-only       internal: only the relaxed-SIMD build (what a child node with
                        --experimental-wasm-relaxed-simd runs; combine with --json)
   --out <dir>          where to write the results (default ${DEFAULT_OUT})
@@ -316,7 +342,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     process.stderr.write(`wrote ${f.json} and ${f.markdown}${f.latest ? ` (and ${f.latest})` : ' (latest.md is left to full runs)'}\n`);
   }
   // a peer failing (e.g. TF.js wasm training) is a result; wasm-cnn failing is a broken build
-  const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs') && !f.impl.startsWith('ort-'));
+  const ownFailures = results.failures.filter((f) => !f.impl.startsWith('tfjs') && !f.impl.startsWith('ort-') && !f.impl.startsWith('torch'));
   if (ownFailures.length) {
     process.stderr.write(`${ownFailures.length} wasm-cnn case(s) failed\n`);
     return 1;

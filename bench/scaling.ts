@@ -1,5 +1,5 @@
 /**
- * Thread scaling in paired trials: SimpleConvNet training and inference (batch 100) on the
+ * Thread scaling in paired trials: SimpleConvNet (or DeepConvNet) training and inference (batch 100) on the
  * Wasm backend at every thread count, all alive at once, timed in rounds. Each round times
  * one trial of every thread count back to back (the order rotating from round to round), so
  * each ratio T-thread / 1-thread compares trials well under a second apart. On a
@@ -11,6 +11,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { Adam } from '../src/train/optimizers.js';
 import { E2E, placeBatches, type BenchData } from './e2e.js';
 import { benchNet } from './net.js';
+import type { Sequential } from '../src/models/sequential.js';
 import { median } from './timing.js';
 import type { Impl, ScalingRow } from './types.js';
 
@@ -32,20 +33,29 @@ interface Runner {
   dispose: () => void;
 }
 
-/** The e2e network and Adam on `backend`, with the batches placed in its memory. */
-function runner(backend: Backend, data: BenchData): Runner {
-  const net = benchNet(backend);
+/** Which network and the names of its train / infer rows (default: SimpleConvNet, the e2e rows). */
+export interface ScalingNet {
+  make: (backend: Backend) => Sequential;
+  train: string;
+  infer: string;
+}
+
+const SIMPLE: ScalingNet = { make: benchNet, train: E2E.train, infer: E2E.infer100 };
+
+/** The network and Adam on `backend`, with the batches placed in its memory. */
+function runner(backend: Backend, data: BenchData, which: ScalingNet): Runner {
+  const net = which.make(backend);
   const opt = new Adam({ lr: 0.001, backend });
   const { X, xb, tb } = placeBatches(backend, data);
   const nb = xb.length;
   let step = 0;
   return {
     cases: {
-      [E2E.train]: () => {
+      [which.train]: () => {
         const i = step++ % nb;
         opt.update(net.params, net.gradient(xb[i], tb[i]));
       },
-      [E2E.infer100]: () => { net.predict(xb[step++ % nb]); },
+      [which.infer]: () => { net.predict(xb[step++ % nb]); },
     },
     dispose: () => {
       opt.dispose();
@@ -68,12 +78,12 @@ function trial(fn: () => void, reps: number): number {
  * thread count, 1 first. Returns one row per case and thread count above 1.
  */
 export function runScaling(backends: { impl: Impl; threads: number; backend: Backend }[], data: BenchData,
-  budget: ScalingBudget, log: (s: string) => void): ScalingRow[] {
+  budget: ScalingBudget, log: (s: string) => void, which: ScalingNet = SIMPLE): ScalingRow[] {
   if (backends.length < 2 || backends[0].threads !== 1) return [];
-  const runners = backends.map((b) => runner(b.backend, data));
+  const runners = backends.map((b) => runner(b.backend, data, which));
   const rows: ScalingRow[] = [];
   try {
-    for (const name of [E2E.train, E2E.infer100]) {
+    for (const name of [which.train, which.infer]) {
       const reps: number[] = [];
       for (const r of runners) {
         const fn = r.cases[name];

@@ -1,5 +1,5 @@
 /**
- * Inside one SimpleConvNet training step (batch 100), on a wasm-cnn backend:
+ * Inside one training step (batch 100: SimpleConvNet, and DeepConvNet via bench/deep.ts), on a wasm-cnn backend:
  *
  *   profileStep     where the time goes: each layer's forward and backward, the loss, and the
  *                   Adam update, timed one at a time on the state of a real step
@@ -9,7 +9,7 @@
 import type { Backend } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
 import type { MemoryStats } from '../src/backend/memory.js';
-import type { SimpleConvNet } from '../src/models/index.js';
+import type { Sequential } from '../src/models/sequential.js';
 import type { Adam } from '../src/train/optimizers.js';
 import { Trainer } from '../src/train/trainer.js';
 import { benchNet } from './net.js';
@@ -33,7 +33,7 @@ const shortName = (name: string) => name.split(': ').pop() ?? name;
  * same values: forward phases in network order (each re-run writes the output the next
  * layer reads), then the loss, then backward phases from the top, then the update.
  */
-export function profileStep(impl: Impl, net: SimpleConvNet, opt: Adam, x: Tensor, t: Int32Array, budget: Budget): ProfileRow[] {
+export function profileStep(impl: Impl, net: Sequential, opt: Adam, x: Tensor, t: Int32Array, budget: Budget): ProfileRow[] {
   const phases: { phase: string; fn: () => unknown }[] = [];
   const grads = net.gradient(x, t);
   let h = x;

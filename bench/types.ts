@@ -6,13 +6,13 @@
 import type { BackendFeatures } from '../src/backend/backend.js';
 import type { MemoryStats } from '../src/backend/memory.js';
 
-export const GROUPS = ['peak', 'kernels', 'e2e', 'peers'] as const;
+export const GROUPS = ['peak', 'kernels', 'e2e', 'deep', 'peers'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /**
  * Who ran a figure: 'wasm' (wasm-cnn Wasm backend, 1 thread), 'wasm-<n>t' (n threads, when the
  * build supports them), 'wasm-relaxed' (the relaxed-SIMD build, 1 thread), 'js' (the plain-JS
- * backend), 'tfjs-wasm' / 'tfjs-cpu' (TF.js 4.x).
+ * backend), 'tfjs-wasm' / 'tfjs-cpu' (TF.js 4.x), 'torch-<n>t' (PyTorch CPU, n threads).
  */
 export type Impl = string;
 
@@ -178,6 +178,10 @@ export interface BenchResults {
   memory?: MemoryRun[];
   /** e2e: thread scaling of training and inference in paired rounds (2 or more thread counts). */
   scaling?: ScalingRow[];
+  /** deep: the parts of a DeepConvNet training step, per Wasm backend. */
+  deepProfile?: ProfileRow[];
+  /** deep: thread scaling of DeepConvNet training and inference in paired rounds. */
+  deepScaling?: ScalingRow[];
   failures: Failure[];
   notes: string[];
   /**

@@ -28,7 +28,7 @@ describe('conv_fwd_f32', () => {
     const w: StaticArray<f32> = [2, 0, 1, 0, 1, 2, 1, 0, 2];
     const b: StaticArray<f32> = [3];
     const y = filled(4, NaN);
-    const col = filled(9 * 4, NaN);
+    const col = filled((9 + 1) * 4, NaN); // (CKK + FN) x (1 image's 4 columns): see conv_ld
     conv_fwd_f32(ptr(x), 1, 1, 4, 4, ptr(w), 1, 3, 3, 1, 1, 0, 0, ptr(b), 1, ptr(y), ptr(col));
     expect<f32>(y[0]).toBe(18);
     expect<f32>(y[1]).toBe(19);
@@ -44,7 +44,8 @@ describe('conv_bwd_filter_f32 / conv_bwd_bias_f32', () => {
     const dy = pseudo(3 * 7 * 49, 2);
     const whole = filled(7 * 18, NaN);
     const split = filled(7 * 18, NaN);
-    const col = filled(18 * (49 + 7), NaN);
+    // all 3 images in one group (conv_group): im2col rows (18, 147), sums (7, 18), dy side by side (7, 147)
+    const col = filled(18 * 147 + 7 * 18 + 7 * 147, NaN);
     conv_bwd_filter_f32(ptr(x), ptr(dy), 3, 2, 9, 9, 7, 3, 3, 1, 1, 0, 0, 0, 18, ptr(whole), ptr(col));
     conv_bwd_filter_f32(ptr(x), ptr(dy), 3, 2, 9, 9, 7, 3, 3, 1, 1, 0, 0, 0, 6, ptr(split), ptr(col));
     conv_bwd_filter_f32(ptr(x), ptr(dy), 3, 2, 9, 9, 7, 3, 3, 1, 1, 0, 0, 6, 12, ptr(split), ptr(col));

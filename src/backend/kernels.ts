@@ -42,18 +42,23 @@ export interface Kernels {
   // image / column / channel range a call covers: split calls give bit-identical results.
   /**
    * y = conv(x, w) + b. x: (N, C, H, W); w: (FN, CKK); b: (FN), read only if hasBias != 0;
-   * y: (N, FN, OH, OW) overwritten; col: (CKK, OHW) scratch for one image.
+   * y: (N, FN, OH, OW) overwritten; col: convDataScratch(N, CKK, FN, OHW) floats of scratch.
+   * The GEMMs run over groups of convGroup(N, OHW) images side by side (row stride convLd).
    */
   conv_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, w: Ptr, FN: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, b: Ptr, hasBias: number, y: Ptr, col: Ptr): void;
-  /** dy: (N, FN, OH, OW); w: (FN, CKK) -> dx: (N, C, H, W) overwritten (col2im of w^T dy_n); dcol: (CKK, OHW) scratch. */
+  /**
+   * dy: (N, FN, OH, OW); w: (FN, CKK) -> dx: (N, C, H, W) overwritten (col2im of w^T dy_n);
+   * dcol: convDataScratch(N, CKK, FN, OHW) floats of scratch (groups of images as in conv_fwd_f32).
+   */
   conv_bwd_data_f32(dy: Ptr, N: number, C: number, H: number, W: number, w: Ptr, FN: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, dx: Ptr, dcol: Ptr): void;
   /**
    * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, CKK), only columns r0 <= r < r1 overwritten, with
-   * sum over n = 0..N-1 (in that order) of dy_n (FN, OHW) * col_n^T, col_n = rows r0..r1-1 of im2col(x_n);
-   * col: scratch of (r1 - r0) * (OHW + FN) floats (col_n, then the (FN, r1 - r0) sums, copied into dw at
-   * the end so concurrent calls on other columns do not share cache lines). N == 0 writes zeros.
+   * the sum over groups of convGroup(N, OHW) images (in order) of dy_g (FN, G*OHW) * col_g^T, col_g =
+   * rows r0..r1-1 of the group's im2col matrices side by side; col: convFilterScratch(N, r1 - r0, FN, OHW)
+   * floats of scratch (col_g, then the (FN, r1 - r0) sums, copied into dw at the end so concurrent calls
+   * on other columns do not share cache lines, then the group's dy side by side). N == 0 writes zeros.
    */
   conv_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, KH: number, KW: number,
     strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, dw: Ptr, col: Ptr): void;
@@ -145,6 +150,32 @@ export interface Kernels {
    * where the caller passes lrt = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
    */
   adam_f32(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrt: number, beta1: number, beta2: number): void;
+}
+
+/** Target GEMM width of conv_fwd_f32 / conv_bwd_data_f32: they batch CONV_COLS / OHW images per GEMM. */
+export const CONV_COLS = 256;
+
+/** Images per batched conv GEMM: CONV_COLS / OHW (floor), at least 1, at most N (assembly/conv.ts conv_group). */
+export function convGroup(N: number, OHW: number): number {
+  const g = Math.min(Math.floor(CONV_COLS / Math.max(OHW, 1)), N);
+  return g < 1 ? 1 : g;
+}
+
+/** Row stride of a group's matrices: G*OHW floats, 4 more when that is a multiple of 256 (assembly/conv.ts conv_ld). */
+export function convLd(G: number, OHW: number): number {
+  const c = G * OHW;
+  return c % 256 === 0 ? c + 4 : c;
+}
+
+/** Scratch floats of conv_fwd_f32 / conv_bwd_data_f32 on N images: (CKK + FN) rows of convLd. */
+export function convDataScratch(N: number, CKK: number, FN: number, OHW: number): number {
+  return (CKK + FN) * convLd(convGroup(N, OHW), OHW);
+}
+
+/** Scratch floats of conv_bwd_filter_f32 on N images and `rows` columns of dw: rows x G*OHW, FN x rows, and FN x G*OHW if G > 1. */
+export function convFilterScratch(N: number, rows: number, FN: number, OHW: number): number {
+  const G = convGroup(N, OHW);
+  return rows * G * OHW + FN * rows + (G > 1 ? FN * G * OHW : 0);
 }
 
 /** Names of every kernel, used to check that a module exports the whole ABI. */

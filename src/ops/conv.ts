@@ -5,12 +5,12 @@
  * JS twins), which a threaded kernel set splits across threads (src/backend/threads/).
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
- *   col, dcol: (C*KH*KW, OH*OW) scratch for one image
+ *   col, dcol: colSize floats of scratch (a group of images' im2col matrices)
  *
  * Used by the Convolution layer and by conv2d; shapes are checked by convGeom.
  */
 import type { Backend } from '../backend/backend.js';
-import type { Kernels, Ptr } from '../backend/kernels.js';
+import { convDataScratch, convFilterScratch, type Kernels, type Ptr } from '../backend/kernels.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Tensor, fmtShape, type Shape } from '../tensor.js';
 import { checkBackendArg, checkOptionsArg, checkTensorArg, runOnDevice } from './on-device.js';
@@ -41,12 +41,11 @@ export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: nu
   return { N, C, H, W, FN, KH, KW, strideH: stride, strideW: stride, padH: pad, padW: pad, OH, OW };
 }
 
-/**
- * Floats of the conv kernels' scratch: one image's im2col matrix (C*KH*KW, OH*OW), plus the
- * (FN, C*KH*KW) partial sums of conv_bwd_filter_f32.
- */
+/** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
 export function colSize(g: ConvGeom): number {
-  return g.C * g.KH * g.KW * (g.OH * g.OW + g.FN);
+  const CKK = g.C * g.KH * g.KW;
+  const OHW = g.OH * g.OW;
+  return Math.max(convFilterScratch(g.N, CKK, g.FN, OHW), convDataScratch(g.N, CKK, g.FN, OHW));
 }
 
 /** y = conv(x, w) + b. `b` may be -1 for no bias. */

@@ -9,6 +9,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { harness, randomF32, type Harness } from '../helpers/harness.js';
+import { convDataScratch, convFilterScratch, convGroup } from '../../src/backend/kernels.js';
 
 const SEED = 20241128;
 const SENTINEL = 1234.5;
@@ -143,7 +144,7 @@ describe('conv_fwd_f32', () => {
       both((h, name) => {
         const y = h.alloc(g.N * g.FN * OHW);
         h.k.conv_fwd_f32(h.putF32(x), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
-          h.putF32(b), bias ? 1 : 0, y, h.alloc(CKK(g) * OHW));
+          h.putF32(b), bias ? 1 : 0, y, h.alloc(convDataScratch(g.N, CKK(g), g.FN, OHW)));
         expectClose(`${name} y`, h.getF32(y, g.N * g.FN * OHW), ref);
       });
     }), { seed: SEED, numRuns: 60 });
@@ -160,7 +161,7 @@ describe('conv_bwd_data_f32', () => {
         const n = g.N * g.C * g.H * g.W;
         const dx = h.alloc(n); // NaN-filled: must be overwritten
         h.k.conv_bwd_data_f32(h.putF32(dy), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
-          dx, h.alloc(CKK(g) * OHW));
+          dx, h.alloc(convDataScratch(g.N, CKK(g), g.FN, OHW)));
         expectClose(`${name} dx`, h.getF32(dx, n), ref);
       });
     }), { seed: SEED + 1, numRuns: 60 });
@@ -177,7 +178,7 @@ describe('conv_bwd_filter_f32', () => {
       both((h, name) => {
         const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
         h.k.conv_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW,
-          r0, r1, dw, h.alloc(Math.max(1, (r1 - r0) * (OHW + g.FN))));
+          r0, r1, dw, h.alloc(Math.max(1, convFilterScratch(g.N, r1 - r0, g.FN, OHW))));
         expectClose(`${name} dw [${r0}, ${r1})`, h.getF32(dw, g.FN * K), ref, (i) => i % K < r0 || i % K >= r1);
       });
     }), { seed: SEED + 2, numRuns: 60 });
@@ -217,7 +218,7 @@ describe('SimpleConvNet shapes', () => {
     const x = randomF32(4 * 784, 1), w = randomF32(30 * 25, 2), b = randomF32(30, 3), dy = randomF32(4 * 30 * OHW, 4);
     const fwd = refForward(g, x, w, b), filt = refFilter(g, x, dy), data = refData(g, dy, w);
     both((h, name) => {
-      const y = h.alloc(4 * 30 * OHW), dw = h.alloc(30 * K), dx = h.alloc(4 * 784), col = h.alloc(K * (OHW + 30));
+      const y = h.alloc(4 * 30 * OHW), dw = h.alloc(30 * K), dx = h.alloc(4 * 784), col = h.alloc(Math.max(convFilterScratch(4, K, 30, OHW), convDataScratch(4, K, 30, OHW)));
       const xp = h.putF32(x), wp = h.putF32(w), dyp = h.putF32(dy);
       h.k.conv_fwd_f32(xp, 4, 1, 28, 28, wp, 30, 5, 5, 1, 1, 0, 0, h.putF32(b), 1, y, col);
       h.k.conv_bwd_filter_f32(xp, dyp, 4, 1, 28, 28, 30, 5, 5, 1, 1, 0, 0, 0, K, dw, col);
@@ -227,4 +228,47 @@ describe('SimpleConvNet shapes', () => {
       expectClose(`${name} dx`, h.getF32(dx, 4 * 784), data);
     });
   });
+});
+
+describe('conv_fwd_f32 / conv_bwd_data_f32 / conv_bwd_filter_f32 over groups of images', () => {
+  // OHW 256 -> one image per GEMM (row stride padded to 260), OHW 64 -> groups of 4 (260 again),
+  // OHW 100 -> groups of 2, OHW 9 -> all 7 at once: several groups and a short last one, with the
+  // scratch exactly as large as convDataScratch says
+  const cases: G[] = [
+    { N: 3, C: 3, H: 16, W: 16, FN: 4, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1 },
+    { N: 6, C: 4, H: 8, W: 8, FN: 5, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1 },
+    { N: 7, C: 2, H: 10, W: 10, FN: 6, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1 },
+    { N: 7, C: 5, H: 5, W: 5, FN: 9, KH: 3, KW: 3, sH: 2, sW: 2, pH: 1, pW: 1 },
+  ];
+  for (const g of cases) {
+    const OHW = outH(g) * outW(g);
+    it(`N ${g.N}, ${g.C}x${g.H}x${g.W}, ${g.FN} filters 3x3: groups of ${convGroup(g.N, OHW)}; match the definition and stay inside the scratch`, () => {
+      const x = randomF32(g.N * g.C * g.H * g.W, 11), w = randomF32(g.FN * CKK(g), 12), b = randomF32(g.FN, 13);
+      const dy = randomF32(g.N * g.FN * OHW, 14);
+      const fwd = refForward(g, x, w, b), data = refData(g, dy, w);
+      const scratch = convDataScratch(g.N, CKK(g), g.FN, OHW);
+      const GUARD = 64;
+      both((h, name) => {
+        const y = h.alloc(g.N * g.FN * OHW), dx = h.alloc(g.N * g.C * g.H * g.W);
+        const col = h.putF32(new Float32Array(scratch + GUARD).fill(SENTINEL));
+        h.k.conv_fwd_f32(h.putF32(x), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, 3, 3, g.sH, g.sW, g.pH, g.pW, h.putF32(b), 1, y, col);
+        expectClose(`${name} y`, h.getF32(y, g.N * g.FN * OHW), fwd);
+        h.k.conv_bwd_data_f32(h.putF32(dy), g.N, g.C, g.H, g.W, h.putF32(w), g.FN, 3, 3, g.sH, g.sW, g.pH, g.pW, dx, col);
+        expectClose(`${name} dx`, h.getF32(dx, g.N * g.C * g.H * g.W), data);
+        const guard = h.getF32(col + scratch * 4, GUARD);
+        expect(guard.every((v) => Object.is(v, SENTINEL)), `${name}: a write past the scratch`).toBe(true);
+        // the filter gradient, whole and on a column range, with its scratch exactly as large as convFilterScratch says
+        const K = CKK(g);
+        const filt = refFilter(g, x, dy);
+        for (const [r0, r1] of [[0, K], [3, K - 2]]) {
+          const fs = convFilterScratch(g.N, r1 - r0, g.FN, OHW);
+          const fcol = h.putF32(new Float32Array(fs + GUARD).fill(SENTINEL));
+          const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
+          h.k.conv_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, 3, 3, g.sH, g.sW, g.pH, g.pW, r0, r1, dw, fcol);
+          expectClose(`${name} dw [${r0}, ${r1})`, h.getF32(dw, g.FN * K), filt, (i) => i % K < r0 || i % K >= r1);
+          expect(h.getF32(fcol + fs * 4, GUARD).every((v) => Object.is(v, SENTINEL)), `${name}: dw scratch overrun`).toBe(true);
+        }
+      });
+    });
+  }
 });

@@ -20,16 +20,20 @@ export function endInside(size: number, pad: number, k: number, stride: number, 
   return e < outN ? (e > lo ? e : lo) : outN;
 }
 
-/** x: (C, H, W) -> col: (r1 - r0, OH*OW), rows r0..r1-1 (row r = (c*KH + kh)*KW + kw) of the im2col matrix. */
+/**
+ * x: (C, H, W) -> col: (r1 - r0, OH*OW), rows r0..r1-1 (row r = (c*KH + kh)*KW + kw) of the
+ * im2col matrix, each row `ld` floats after the previous one (default OH*OW: dense).
+ */
 export function im2colRows(heap: Heap, x: Ptr, C: number, H: number, W: number, KH: number, KW: number,
-  strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, col: Ptr): void {
+  strideH: number, strideW: number, padH: number, padW: number, r0: number, r1: number, col: Ptr, ld?: number): void {
   const OH = outSize(H, KH, strideH, padH);
   const OW = outSize(W, KW, strideW, padW);
   if (C <= 0 || OH <= 0 || OW <= 0 || r1 <= r0) return;
   const f = heap.f32;
   const HW = H * W;
-  let d = col >> 2;
+  const rowStride = ld ?? OH * OW;
   for (let r = r0; r < r1; r++) {
+    let d = (col >> 2) + (r - r0) * rowStride;
     const kw = r % KW;
     const kh = Math.floor(r / KW) % KH;
     const plane = (x >> 2) + Math.floor(r / (KW * KH)) * HW;

@@ -18,6 +18,12 @@ export function im2col_f32(heap: Heap, x: Ptr, C: number, H: number, W: number, 
 /** col: (C*KH*KW, OH*OW) -> x: (C, H, W), overwritten with the sum of all overlapping patches. */
 export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void {
+  col2imLd(heap, col, outSize(H, KH, strideH, padH) * outSize(W, KW, strideW, padW), C, H, W, KH, KW, strideH, strideW, padH, padW, x);
+}
+
+/** col2im_f32 of a col matrix whose rows start ld floats apart (ld >= OH*OW; assembly/im2col.ts col2im_ld). */
+export function col2imLd(heap: Heap, col: Ptr, ld: number, C: number, H: number, W: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: Ptr): void {
   const OH = outSize(H, KH, strideH, padH);
   const OW = outSize(W, KW, strideW, padW);
   if (C <= 0 || H <= 0 || W <= 0) return;
@@ -27,7 +33,6 @@ export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number
     f.fill(0, x >> 2, (x >> 2) + C * HW);
     return;
   }
-  const OHW = OH * OW;
   let row = col >> 2;
   for (let c = 0; c < C; c++) {
     const plane = (x >> 2) + c * HW;
@@ -35,7 +40,7 @@ export function col2im_f32(heap: Heap, col: Ptr, C: number, H: number, W: number
     for (let kh = 0; kh < KH; kh++) {
       const ohLo = firstInside(padH, kh, strideH, OH);
       const ohHi = endInside(H, padH, kh, strideH, OH, ohLo);
-      for (let kw = 0; kw < KW; kw++, row += OHW) {
+      for (let kw = 0; kw < KW; kw++, row += ld) {
         const owLo = firstInside(padW, kw, strideW, OW);
         const owHi = endInside(W, padW, kw, strideW, OW, owLo);
         const run = owHi - owLo;

@@ -27,7 +27,7 @@
  * without a rule (im2col/col2im of one image, losses, batch norm, bias gradients of affine
  * layers) run on the calling thread.
  */
-import { KERNEL_NAMES, type Kernels } from '../kernels.js';
+import { KERNEL_NAMES, convDataScratch, convFilterScratch, type Kernels } from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
 import { MAX_CHUNKS } from './protocol.js';
@@ -243,11 +243,12 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
 
 /** Conv kernels' scratch: argument index and bytes one share needs; workers get blocks of their own. */
 const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => number }>> = {
-  // conv_fwd / conv_bwd_data: (ptr, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): CKK * OHW floats
-  conv_fwd_f32: { arg: 16, bytes: (a) => a[2] * a[7] * a[8] * convOHW(a, 3, 7) * 4 },
-  conv_bwd_data_f32: { arg: 14, bytes: (a) => a[2] * a[7] * a[8] * convOHW(a, 3, 7) * 4 },
-  // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): (r1 - r0) * (OHW + FN) floats
-  conv_bwd_filter_f32: { arg: 16, bytes: (a) => (a[14] - a[13]) * (convOHW(a, 4, 7) + a[6]) * 4 },
+  // conv_fwd / conv_bwd_data: (ptr, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): convDataScratch
+  // floats for the whole N (a share's group is never wider)
+  conv_fwd_f32: { arg: 16, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
+  conv_bwd_data_f32: { arg: 14, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
+  // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
+  conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
 };
 
 /** Kernels whose split results are added (the others return nothing). */
