@@ -23,12 +23,6 @@ export const SAFETENSORS_MAX_RANK = 64;
 /** Largest `config` metadata string accepted by configFromMetadata (characters). */
 export const MAX_CONFIG_LENGTH = 1 << 20;
 
-/** All dtypes of the safetensors spec (only F32 is accepted here). */
-const KNOWN_DTYPES = new Set([
-  'BOOL', 'U8', 'I8', 'U16', 'I16', 'F16', 'BF16', 'U32', 'I32', 'F32', 'F64', 'U64', 'I64',
-  'C64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
-]);
-
 /** A tensor to write: name, shape and float32 values. */
 export interface SafetensorsTensor {
   name: string;
@@ -65,6 +59,8 @@ const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, U16: 2, I16: 2, F16: 2, BF16: 2,
   U32: 4, I32: 4, F32: 4, U64: 8, I64: 8, F64: 8, C64: 8,
 };
+/** All dtypes of the safetensors spec (only F32 is loaded): the whole-byte ones above and the packed sub-byte ones. */
+const KNOWN_DTYPES = new Set([...Object.keys(DTYPE_BYTES), 'F6_E2M3', 'F6_E3M2', 'F4']);
 
 let hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
