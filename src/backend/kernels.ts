@@ -65,6 +65,31 @@ export interface Kernels {
   /** dy: (N, C, HW) -> db: (C), only entries c0 <= c < c1 overwritten, with the sums over N and HW. */
   conv_bwd_bias_f32(dy: Ptr, N: number, C: number, HW: number, c0: number, c1: number, db: Ptr): void;
 
+  // ---- winograd.ts (F(2x2, 3x3): stride 1, 3x3 filters, pad 0..2; layout: winoGeom) ----
+  // OH = H + 2*pad - 2, OW likewise; the output is cut into 2x2 tiles (TH x TW per image, the
+  // last row / column of tiles clipped when OH / OW is odd), each computed from a 4x4 input tile
+  // as A^T [(G g G^T) . (B^T d B)] A; the 16 elementwise products over all channels are 16 GEMMs
+  // over groups of winoGeom(N, OH, OW).G images. Splitting rules as for conv.ts: images (forward),
+  // channels at even boundaries (filter gradient); results are bit-identical for every split.
+  /**
+   * w: (FN, C, 3, 3) -> u: (16, FN, C) = G g G^T for g = w[f][c]; flip != 0: u: (16, C, FN) of the
+   * input gradient's filters, g = w[f][c] rotated by 180 degrees (wino_fwd_f32 of dy with pad 2 - pad).
+   */
+  wino_filter_f32(w: Ptr, FN: number, C: number, flip: number, u: Ptr): void;
+  /**
+   * x: (N, C, H, W); u: (16, FN, C); b: (FN), read only if hasBias != 0 -> y: (N, FN, OH, OW)
+   * overwritten; scratch: winoFwdScratch(N, C, FN, OH, OW) floats.
+   */
+  wino_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
+    b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void;
+  /**
+   * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C, 3, 3), only the filters of channels
+   * c0 <= c < c1 overwritten (sums over the groups of images in order); N == 0 writes zeros;
+   * scratch: winoFilterScratch(N, c1 - c0, FN, OH, OW) floats.
+   */
+  wino_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, pad: number,
+    c0: number, c1: number, dw: Ptr, scratch: Ptr): void;
+
   // ---- pool.ts (P = N*C independent planes) -----------------------------------
   /** x: (P, H, W) -> y: (P, OH, OW); argmax (i32): (P, OH, OW) index h*W+w in the plane; padding never wins; ties -> first. */
   maxpool_fwd_f32(x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
@@ -178,11 +203,50 @@ export function convFilterScratch(N: number, rows: number, FN: number, OHW: numb
   return rows * G * OHW + FN * rows + (G > 1 ? FN * G * OHW : 0);
 }
 
+/** Target tiles per Winograd GEMM: winoGeom groups WINO_COLS / (tiles per image) images. */
+export const WINO_COLS = 128;
+
+/**
+ * Tile layout of the Winograd kernels on N images of output (OH, OW) (assembly/winograd.ts wino_*
+ * twins): TH x TW tiles per image (T), TWq = TW rounded up to 4 (the SIMD transforms work on 4
+ * tiles at a time), groups of G images, ld = row stride of the (16, rows, G*T) tile matrices,
+ * the zero-padded input plane (Hp, Wp) and the output-gradient plane (2*TH, 2*TWq).
+ */
+export interface WinoGeom { TH: number; TW: number; TWq: number; T: number; G: number; ld: number; Hp: number; Wp: number;
+  planeFloats: number; dyPlaneFloats: number }
+
+/** The tile layout of the Winograd kernels on N images of output (OH, OW). */
+export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
+  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2);
+  const TWq = Math.ceil(TW / 4) * 4;
+  const T = TH * TW;
+  const G = Math.max(1, Math.min(Math.floor(WINO_COLS / T), N));
+  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
+  const round4 = (n: number) => Math.ceil(n / 4) * 4;
+  return { TH, TW, TWq, T, G, ld: convLd(G, T), Hp, Wp, planeFloats: round4(Hp * Wp), dyPlaneFloats: 4 * TH * TWq };
+}
+
+/**
+ * Scratch floats of wino_fwd_f32: the padded plane, (16, C, ld) input and (16, FN, ld) product
+ * tiles, and 4 spare floats (the output transform reads a whole quad past the last tile).
+ */
+export function winoFwdScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
+  const g = winoGeom(N, OH, OW);
+  return g.planeFloats + 16 * (C + FN) * g.ld + 4;
+}
+
+/** Scratch floats of wino_bwd_filter_f32 on `Cr` channels: both planes, (16, Cr, ld), (16, FN, ld) and the (16, FN, Cr) sums. */
+export function winoFilterScratch(N: number, Cr: number, FN: number, OH: number, OW: number): number {
+  const g = winoGeom(N, OH, OW);
+  return g.planeFloats + g.dyPlaneFloats + 16 * (Cr + FN) * g.ld + 16 * FN * Cr;
+}
+
 /** Names of every kernel, used to check that a module exports the whole ABI. */
 export const KERNEL_NAMES = [
   'gemm_f32', 'gemm_nt_dots_f32',
   'im2col_f32', 'col2im_f32',
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
+  'wino_filter_f32', 'wino_fwd_f32', 'wino_bwd_filter_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',
   'bias_add_rows_f32', 'bias_add_channels_f32', 'bias_grad_rows_f32', 'bias_grad_channels_f32',

@@ -1,16 +1,20 @@
 /**
- * Convolution over NCHW batches as per-image im2col + GEMM (Caffe layout), so the
- * GEMM writes NCHW directly and the scratch `col` holds one image only. The per-image
- * loops are the batched kernels conv_fwd_f32 / conv_bwd_*_f32 (assembly/conv.ts and their
- * JS twins), which a threaded kernel set splits across threads (src/backend/threads/).
+ * Convolution over NCHW batches, by one of two algorithms (convAlgo):
+ *   direct     im2col + GEMM over groups of images (Caffe layout): conv_fwd_f32 / conv_bwd_*_f32
+ *   winograd   F(2x2, 3x3) for 3x3 stride-1 convolutions with pad <= 2 over enough channels:
+ *              wino_filter_f32, wino_fwd_f32 (forward, and the input gradient as the forward
+ *              of dy with the flipped filters), wino_bwd_filter_f32
+ * Both agree to float rounding (tests/kernels/winograd.test.ts); a threaded kernel set splits
+ * either across threads with bit-identical results (src/backend/threads/).
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
- *   col, dcol: colSize floats of scratch (a group of images' im2col matrices)
+ *   col, dcol: colSize floats of scratch (im2col matrices of a group of images, or the
+ *              Winograd filter transform (16, FN, C) followed by the kernels' scratch)
  *
  * Used by the Convolution layer and by conv2d; shapes are checked by convGeom.
  */
 import type { Backend } from '../backend/backend.js';
-import { convDataScratch, convFilterScratch, type Kernels, type Ptr } from '../backend/kernels.js';
+import { convDataScratch, convFilterScratch, winoFilterScratch, winoFwdScratch, type Kernels, type Ptr } from '../backend/kernels.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Tensor, fmtShape, type Shape } from '../tensor.js';
 import { checkBackendArg, checkOptionsArg, checkTensorArg, runOnDevice } from './on-device.js';
@@ -41,31 +45,65 @@ export function convGeom(where: string, xShape: Shape, wShape: Shape, stride: nu
   return { N, C, H, W, FN, KH, KW, strideH: stride, strideW: stride, padH: pad, padW: pad, OH, OW };
 }
 
+/** The convolution algorithms of convForward / convBackward. */
+export type ConvAlgo = 'direct' | 'winograd';
+
+/** Input channels from which Winograd is chosen (with fewer, its GEMMs are too short to win). */
+export const WINO_MIN_C = 8;
+
+/** Winograd F(2x2, 3x3) computes this convolution: 3x3 filters, stride 1, pad 0..2. */
+export function winogradApplies(g: ConvGeom): boolean {
+  return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.padH === g.padW && g.padH <= 2;
+}
+
+/** The algorithm convForward / convBackward use for `g`: Winograd where it applies and wins (bench group deep). */
+export function convAlgo(g: ConvGeom): ConvAlgo {
+  return winogradApplies(g) && g.C >= WINO_MIN_C ? 'winograd' : 'direct';
+}
+
 /** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
-export function colSize(g: ConvGeom): number {
+export function colSize(g: ConvGeom, algo: ConvAlgo = convAlgo(g)): number {
+  if (algo === 'winograd') {
+    return 16 * g.FN * g.C + Math.max(winoFwdScratch(g.N, g.C, g.FN, g.OH, g.OW), winoFwdScratch(g.N, g.FN, g.C, g.H, g.W),
+      winoFilterScratch(g.N, g.C, g.FN, g.OH, g.OW));
+  }
   const CKK = g.C * g.KH * g.KW;
   const OHW = g.OH * g.OW;
   return Math.max(convFilterScratch(g.N, CKK, g.FN, OHW), convDataScratch(g.N, CKK, g.FN, OHW));
 }
 
-/** y = conv(x, w) + b. `b` may be -1 for no bias. */
-export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: Ptr, col: Ptr): void {
+/** y = conv(x, w) + b. `b` may be -1 for no bias; `col`: colSize(g, algo) floats. */
+export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: Ptr, col: Ptr, algo: ConvAlgo = convAlgo(g)): void {
+  if (algo === 'winograd') {
+    k.wino_filter_f32(w, g.FN, g.C, 0, col);
+    k.wino_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col + 64 * g.FN * g.C);
+    return;
+  }
   k.conv_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW,
     b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col);
 }
 
 /**
- * Gradients of convForward: dw = sum_n dy_n * col_n^T, db = sums of dy, dx = col2im(w^T * dy_n).
- * `dx` may be -1 when the input gradient is not needed (first layer).
+ * Gradients of convForward: dw = sum_n dy_n * col_n^T, db = sums of dy, dx = col2im(w^T * dy_n)
+ * (or their Winograd forms). `dx` may be -1 when the input gradient is not needed (first layer).
  */
 export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
-  dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr): void {
-  const CKK = g.C * g.KH * g.KW;
-  k.conv_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, 0, CKK, dw, col);
-  k.conv_bwd_bias_f32(dy, g.N, g.FN, g.OH * g.OW, 0, g.FN, db);
-  if (dx >= 0) {
-    k.conv_bwd_data_f32(dy, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx, dcol);
+  dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr, algo: ConvAlgo = convAlgo(g)): void {
+  if (algo === 'winograd') {
+    k.wino_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, g.C, dw, col);
+  } else {
+    const CKK = g.C * g.KH * g.KW;
+    k.conv_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, 0, CKK, dw, col);
   }
+  k.conv_bwd_bias_f32(dy, g.N, g.FN, g.OH * g.OW, 0, g.FN, db);
+  if (dx < 0) return;
+  if (algo === 'winograd') {
+    // dx = the forward of dy (N, FN, OH, OW) with the flipped filters (16, C, FN) and pad 2 - pad
+    k.wino_filter_f32(w, g.FN, g.C, 1, dcol);
+    k.wino_fwd_f32(dy, g.N, g.FN, g.OH, g.OW, dcol, g.C, 2 - g.padH, 0, 0, dx, dcol + 64 * g.FN * g.C);
+    return;
+  }
+  k.conv_bwd_data_f32(dy, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx, dcol);
 }
 
 /** Options of conv2d. */

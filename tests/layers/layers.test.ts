@@ -10,6 +10,7 @@ import {
 } from '../../src/layers/index.js';
 import { BACKENDS, randomF32 } from '../helpers/harness.js';
 import { ulp32 } from '../models/gradient-bound.js';
+import { convAlgo, convGeom } from '../../src/ops/conv.js';
 
 /** Values in [-1, 1) kept at least `gap` away from 0 (so ReLU kinks are not crossed). */
 function awayFromZero(n: number, seed: number, gap = 0.05): Float32Array {
@@ -150,6 +151,15 @@ describe.each(BACKENDS)('layers on %s', (name) => {
       checkLayer(b, conv, x);
       expect(conv.dW.shape).toEqual([3, 2, 3, 3]);
       expect(conv.db.shape).toEqual([3]);
+    });
+  }
+
+  for (const pad of [0, 1, 2]) {
+    it(`Convolution backward by Winograd: 8 -> 5 channels, 3x3, pad ${pad}, 7x6 input`, () => {
+      const conv = new Convolution(b, tensor(randomF32(5 * 8 * 9, 4), [5, 8, 3, 3]), tensor(randomF32(5, 5)), { pad });
+      const x = b.tensor(randomF32(3 * 8 * 7 * 6, 6), [3, 8, 7, 6]);
+      expect(convAlgo(convGeom('conv', x.shape, conv.W.shape, 1, pad))).toBe('winograd');
+      checkLayer(b, conv, x);
     });
   }
 

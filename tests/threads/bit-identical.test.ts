@@ -1,7 +1,7 @@
 // Threads do not change results: the same computation on 1, 2 and 3 threads gives the same
 // bytes. Covers every kernel the threaded kernel set splits (on sizes large enough to be
 // split, with odd remainders), GEMM in all four transposes incl. edge tiles and beta != 0,
-// conv forward / backward, and a short SimpleConvNet training run (Trainer, Adam). Every run
+// conv forward / backward (direct and Winograd), and a short SimpleConvNet training run (Trainer, Adam). Every run
 // compared on 2 and 3 threads had the kernel workers compute chunks of it (workers.ts).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
@@ -120,6 +120,10 @@ describe('conv (forward, filter / bias / input gradients)', () => {
     { x: [100, 1, 28, 28], w: [30, 1, 5, 5], stride: 1, pad: 0 }, // SimpleConvNet
     { x: [37, 3, 17, 15], w: [11, 3, 3, 3], stride: 1, pad: 1 },
     { x: [23, 4, 19, 19], w: [16, 4, 5, 3], stride: 2, pad: 2 },
+    // Winograd (convAlgo): odd channels and sizes; the deep net's conv4 and conv6 shapes
+    { x: [37, 9, 13, 11], w: [11, 9, 3, 3], stride: 1, pad: 1 },
+    { x: [20, 16, 14, 14], w: [32, 16, 3, 3], stride: 1, pad: 2 },
+    { x: [30, 64, 8, 8], w: [64, 64, 3, 3], stride: 1, pad: 1 },
   ];
   for (const { x: xs, w: ws, stride, pad } of cases) {
     it(`x ${xs.join('x')}, w ${ws.join('x')}, stride ${stride}, pad ${pad}`, () => {

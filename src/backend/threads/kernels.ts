@@ -14,6 +14,9 @@
  *   conv_bwd_filter_f32         columns of dW (rows of im2col) at even boundaries: each thread
  *                               sums all images, in order, into its own columns
  *   conv_bwd_bias_f32           channels
+ *   wino_fwd_f32                images, each thread with its own scratch
+ *   wino_bwd_filter_f32         input channels at even boundaries (the dot path's column pairs):
+ *                               each thread sums all images, in order, into its own filters
  *   count_nonfinite_f32         ranges of n, counts added
  *
  * A split call is cut into up to CHUNKS_PER_THREAD equal chunks per thread at the alignments
@@ -27,7 +30,7 @@
  * without a rule (im2col/col2im of one image, losses, batch norm, bias gradients of affine
  * layers) run on the calling thread.
  */
-import { KERNEL_NAMES, convDataScratch, convFilterScratch, type Kernels } from '../kernels.js';
+import { KERNEL_NAMES, convDataScratch, convFilterScratch, winoFilterScratch, winoFwdScratch, type Kernels } from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
 import { MAX_CHUNKS } from './protocol.js';
@@ -126,6 +129,9 @@ const planeOut = (hIdx: number) => (a: Args) =>
 const convOHW = (a: Args, H: number, KH: number) =>
   outDim(a[H], a[KH], a[KH + 2], a[KH + 4]) * outDim(a[H + 1], a[KH + 1], a[KH + 3], a[KH + 5]);
 
+/** OH*OW of a Winograd call whose H, W and pad are at the given argument indices (OH = H + 2*pad - 2). */
+const winoOHW = (a: Args, H: number, pad: number) => Math.max(0, a[H] + 2 * a[pad] - 2) * Math.max(0, a[H + 1] + 2 * a[pad] - 2);
+
 /**
  * conv_fwd / conv_bwd_data, (src, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): images, each
  * thread with its own col scratch. `src` (argument 0) holds images of the input ('x': C*H*W
@@ -202,6 +208,32 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
     });
   },
 
+  // (x, N, C, H, W, u, FN, pad, b, hasBias, y, scratch): x images -> y images
+  wino_fwd_f32: (a, T, w) => {
+    const [, N, C, H, W, , FN] = a;
+    const OHW = winoOHW(a, 3, 7);
+    const perImage = Math.max(1, 8 * FN * OHW * C); // 16 products per 2x2 tile and channel
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
+      const p = a.slice();
+      p[0] = a[0] + from * C * H * W * 4;
+      p[1] = to - from;
+      p[10] = a[10] + from * FN * OHW * 4;
+      return p;
+    });
+  },
+  // (x, dy, N, C, H, W, FN, pad, c0, c1, dw, scratch): channel shares start at even channels
+  wino_bwd_filter_f32: (a, T, w) => {
+    const N = a[2], FN = a[6], c0 = a[8], c1 = a[9];
+    if (c1 <= c0 || c0 % 2 !== 0) return unsplit(a);
+    const perChannel = Math.max(1, 8 * FN * winoOHW(a, 4, 7) * N);
+    return byBounds(splitRange(c1 - c0, T, 2, Math.ceil(MIN_FLOPS / perChannel), w), (from, to) => {
+      const p = a.slice();
+      p[8] = c0 + from;
+      p[9] = c0 + to;
+      return p;
+    });
+  },
+
   // (dy, N, C, HW, c0, c1, db)
   conv_bwd_bias_f32: (a, T, w) => {
     const [, N, , HW, c0, c1] = a;
@@ -249,6 +281,9 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   conv_bwd_data_f32: { arg: 14, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
+  // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_bwd_filter: (x, dy, N, C, H, W, FN, pad, c0, c1, ...)
+  wino_fwd_f32: { arg: 11, bytes: (a) => winoFwdScratch(a[1], a[2], a[6], a[3] + 2 * a[7] - 2, a[4] + 2 * a[7] - 2) * 4 },
+  wino_bwd_filter_f32: { arg: 11, bytes: (a) => winoFilterScratch(a[2], a[9] - a[8], a[6], a[4] + 2 * a[7] - 2, a[5] + 2 * a[7] - 2) * 4 },
 };
 
 /** Kernels whose split results are added (the others return nothing). */

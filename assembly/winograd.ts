@@ -1,0 +1,372 @@
+// winograd.ts — Winograd F(2x2, 3x3) convolution: stride 1, 3x3 filters, pad 0..2, NCHW
+// (shapes, tile layout and scratch: src/backend/kernels.ts, wino_* and winoGeom).
+//
+// Each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A of the 4x4 input tile d under it: 16
+// products per tile and channel instead of 36 multiply-adds. The products summed over channels
+// are 16 GEMMs, (FN, C) x (C, tiles), over groups of G images; the input and output transforms
+// run on 4 tiles of a tile row at a time (f32x4 lanes), reading a zero-padded copy of each
+// plane, so no transform tests bounds. The input gradient is wino_fwd_f32 of dy with the
+// flipped, transposed filters (wino_filter_f32 with flip) and pad 2 - pad. The filter gradient
+// is G^T [sum over tiles (A dY A^T) . (B^T d B)] G, the sums being 16 GEMMs (FN, tiles) x
+// (tiles, C) accumulated over the groups in order.
+//
+// Split calls are bit-identical to whole ones: a forward image's tiles go through the same
+// transforms and GEMM columns whatever group it lands in (a GEMM element's summation order does
+// not depend on the number of columns, gemm.ts), and every filter-gradient call sums all groups
+// in order; channel ranges start at even channels (the dot path's column pairs).
+import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
+import { conv_ld } from './conv';
+
+const WINO_COLS: i32 = 128; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
+
+// @ts-ignore: decorator
+@inline
+function tiles_per_image(OH: i32, OW: i32): i32 {
+  return ((OH + 1) >> 1) * ((OW + 1) >> 1);
+}
+
+/** Images per group: WINO_COLS / tiles, at least 1, at most N (winoGeom's G). */
+function wino_group(N: i32, T: i32): i32 {
+  let g = WINO_COLS / max(T, 1);
+  if (g > N) g = N;
+  return g < 1 ? 1 : g;
+}
+
+// @ts-ignore: decorator
+@inline
+function round4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
+export function wino_filter_f32(w: usize, FN: i32, C: i32, flip: i32, u: usize): void {
+  // w: (FN, C, 3, 3) -> u: (16, FN, C) = G g G^T per (f, c); flip: u: (16, C, FN), g rotated by 180 degrees
+  const plane = <usize>(FN * C) << 2;
+  for (let f = 0; f < FN; f++) {
+    for (let c = 0; c < C; c++) {
+      const s = w + (<usize>((f * C + c) * 9) << 2);
+      const dst = u + (<usize>(flip != 0 ? c * FN + f : f * C + c) << 2);
+      for (let i = 0; i < 4; i++) {
+        // row i of q = G g (4x3); rows of g read backwards when flipped
+        let q0: f32, q1: f32, q2: f32;
+        if (i == 0 || i == 3) {
+          const r = i == 0 ? 0 : 2;
+          q0 = gv(s, flip, r, 0); q1 = gv(s, flip, r, 1); q2 = gv(s, flip, r, 2);
+        } else {
+          const sg: f32 = i == 1 ? 1 : -1;
+          q0 = 0.5 * (gv(s, flip, 0, 0) + sg * gv(s, flip, 1, 0) + gv(s, flip, 2, 0));
+          q1 = 0.5 * (gv(s, flip, 0, 1) + sg * gv(s, flip, 1, 1) + gv(s, flip, 2, 1));
+          q2 = 0.5 * (gv(s, flip, 0, 2) + sg * gv(s, flip, 1, 2) + gv(s, flip, 2, 2));
+        }
+        const o = dst + <usize>(i * 4) * plane;
+        store<f32>(o, q0);
+        store<f32>(o + plane, 0.5 * (q0 + q1 + q2));
+        store<f32>(o + 2 * plane, 0.5 * (q0 - q1 + q2));
+        store<f32>(o + 3 * plane, q2);
+      }
+    }
+  }
+}
+
+/** g[a][b] of the filter at s (3x3), or of its 180-degree rotation when flip != 0. */
+// @ts-ignore: decorator
+@inline
+function gv(s: usize, flip: i32, a: i32, b: i32): f32 {
+  const i = flip != 0 ? 8 - (a * 3 + b) : a * 3 + b;
+  return load<f32>(s + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+
+// @ts-ignore: decorator
+@inline
+function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
+/** Stores the first n lanes of v at p: all four when n >= 4 (a tile quad's clipped tail stores fewer). */
+// @ts-ignore: decorator
+@inline
+function put(p: usize, v: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(p, v);
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** Copies the plane (H, W) at src into the zero-bordered plane (., Wp) at p, offset by pad rows and columns. */
+function fill_plane(src: usize, H: i32, W: i32, pad: i32, Wp: i32, p: usize): void {
+  const rowBytes = <usize>W << 2;
+  for (let r = 0; r < H; r++) {
+    memory.copy(p + (<usize>((r + pad) * Wp + pad) << 2), src + <usize>r * rowBytes, rowBytes);
+  }
+}
+
+/**
+ * v[xi][t] = (B^T d B)[xi] of every tile t = ti*TW + tj of the padded plane (., Wp) at p (tile
+ * (ti, tj) reads rows 2ti..2ti+3, columns 2tj..2tj+3); xs: bytes between the xi planes of v.
+ */
+function input_tiles(p: usize, TH: i32, TW: i32, Wp: i32, v: usize, xs: usize): void {
+  const wp4 = <usize>Wp << 2;
+  for (let ti = 0; ti < TH; ti++) {
+    const rowp = p + <usize>(2 * ti) * wp4;
+    for (let tj = 0; tj < TW; tj += 4) {
+      const n = TW - tj;
+      // t = d B for the 4 rows r of the tiles (columns 0..3 of each tile in d0..d3)
+      let q = rowp + (<usize>(2 * tj) << 2);
+      let a = v128.load(q), b = v128.load(q, 16), a2 = v128.load(q, 8), b2 = v128.load(q, 24);
+      let d0 = evens(a, b), d1 = odds(a, b), d2 = evens(a2, b2), d3 = odds(a2, b2);
+      const t00 = f32x4.sub(d0, d2), t01 = f32x4.add(d1, d2), t02 = f32x4.sub(d2, d1), t03 = f32x4.sub(d1, d3);
+      q += wp4;
+      a = v128.load(q); b = v128.load(q, 16); a2 = v128.load(q, 8); b2 = v128.load(q, 24);
+      d0 = evens(a, b); d1 = odds(a, b); d2 = evens(a2, b2); d3 = odds(a2, b2);
+      const t10 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t12 = f32x4.sub(d2, d1), t13 = f32x4.sub(d1, d3);
+      q += wp4;
+      a = v128.load(q); b = v128.load(q, 16); a2 = v128.load(q, 8); b2 = v128.load(q, 24);
+      d0 = evens(a, b); d1 = odds(a, b); d2 = evens(a2, b2); d3 = odds(a2, b2);
+      const t20 = f32x4.sub(d0, d2), t21 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t23 = f32x4.sub(d1, d3);
+      q += wp4;
+      a = v128.load(q); b = v128.load(q, 16); a2 = v128.load(q, 8); b2 = v128.load(q, 24);
+      d0 = evens(a, b); d1 = odds(a, b); d2 = evens(a2, b2); d3 = odds(a2, b2);
+      const t30 = f32x4.sub(d0, d2), t31 = f32x4.add(d1, d2), t32 = f32x4.sub(d2, d1), t33 = f32x4.sub(d1, d3);
+      // v = B^T t
+      const o = v + (<usize>(ti * TW + tj) << 2);
+      put(o, f32x4.sub(t00, t20), n);
+      put(o + xs, f32x4.sub(t01, t21), n);
+      put(o + 2 * xs, f32x4.sub(t02, t22), n);
+      put(o + 3 * xs, f32x4.sub(t03, t23), n);
+      put(o + 4 * xs, f32x4.add(t10, t20), n);
+      put(o + 5 * xs, f32x4.add(t11, t21), n);
+      put(o + 6 * xs, f32x4.add(t12, t22), n);
+      put(o + 7 * xs, f32x4.add(t13, t23), n);
+      put(o + 8 * xs, f32x4.sub(t20, t10), n);
+      put(o + 9 * xs, f32x4.sub(t21, t11), n);
+      put(o + 10 * xs, f32x4.sub(t22, t12), n);
+      put(o + 11 * xs, f32x4.sub(t23, t13), n);
+      put(o + 12 * xs, f32x4.sub(t10, t30), n);
+      put(o + 13 * xs, f32x4.sub(t11, t31), n);
+      put(o + 14 * xs, f32x4.sub(t12, t32), n);
+      put(o + 15 * xs, f32x4.sub(t13, t33), n);
+    }
+  }
+}
+
+/** Writes the 2x2 outputs of one tile (y00 y01 / y10 y11) at row r, column c of y (OH, OW), clipped. */
+// @ts-ignore: decorator
+@inline
+function put_tile(y: usize, OH: i32, OW: i32, r: i32, c: i32, y00: f32, y01: f32, y10: f32, y11: f32): void {
+  const o = y + (<usize>(r * OW + c) << 2);
+  store<f32>(o, y00);
+  if (c + 1 < OW) store<f32>(o, y01, 4);
+  if (r + 1 < OH) {
+    const o1 = o + (<usize>OW << 2);
+    store<f32>(o1, y10);
+    if (c + 1 < OW) store<f32>(o1, y11, 4);
+  }
+}
+
+/**
+ * y (OH, OW) = A^T m A + bias of every tile t = ti*TW + tj, m[xi][t] at m + xi * xs bytes. Reads up
+ * to 3 floats past the last tile of the last xi plane (the scratch keeps 4 spare floats).
+ */
+function output_tiles(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, bias: f32, y: usize): void {
+  const bv = f32x4.splat(bias);
+  for (let ti = 0; ti < TH; ti++) {
+    const r = 2 * ti;
+    for (let tj = 0; tj < TW; tj += 4) {
+      const o = m + (<usize>(ti * TW + tj) << 2);
+      // a = A^T m (2x4), column k from m[k], m[4 + k], m[8 + k], m[12 + k]
+      let m0 = v128.load(o), m1 = v128.load(o + 4 * xs), m2 = v128.load(o + 8 * xs), m3 = v128.load(o + 12 * xs);
+      const a00 = f32x4.add(f32x4.add(m0, m1), m2), a10 = f32x4.sub(f32x4.sub(m1, m2), m3);
+      m0 = v128.load(o + xs); m1 = v128.load(o + 5 * xs); m2 = v128.load(o + 9 * xs); m3 = v128.load(o + 13 * xs);
+      const a01 = f32x4.add(f32x4.add(m0, m1), m2), a11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+      m0 = v128.load(o + 2 * xs); m1 = v128.load(o + 6 * xs); m2 = v128.load(o + 10 * xs); m3 = v128.load(o + 14 * xs);
+      const a02 = f32x4.add(f32x4.add(m0, m1), m2), a12 = f32x4.sub(f32x4.sub(m1, m2), m3);
+      m0 = v128.load(o + 3 * xs); m1 = v128.load(o + 7 * xs); m2 = v128.load(o + 11 * xs); m3 = v128.load(o + 15 * xs);
+      const a03 = f32x4.add(f32x4.add(m0, m1), m2), a13 = f32x4.sub(f32x4.sub(m1, m2), m3);
+      // y = a A (2x2) + bias
+      const y00 = f32x4.add(f32x4.add(f32x4.add(a00, a01), a02), bv);
+      const y01 = f32x4.add(f32x4.sub(f32x4.sub(a01, a02), a03), bv);
+      const y10 = f32x4.add(f32x4.add(f32x4.add(a10, a11), a12), bv);
+      const y11 = f32x4.add(f32x4.sub(f32x4.sub(a11, a12), a13), bv);
+      const c = 2 * tj;
+      if (tj + 4 <= TW && c + 8 <= OW && r + 1 < OH) {
+        const row = y + (<usize>(r * OW + c) << 2);
+        v128.store(row, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
+        v128.store(row, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
+        const row1 = row + (<usize>OW << 2);
+        v128.store(row1, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
+        v128.store(row1, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), 16);
+        continue;
+      }
+      const n = min(4, TW - tj);
+      put_tile(y, OH, OW, r, c, f32x4.extract_lane(y00, 0), f32x4.extract_lane(y01, 0), f32x4.extract_lane(y10, 0), f32x4.extract_lane(y11, 0));
+      if (n > 1) put_tile(y, OH, OW, r, c + 2, f32x4.extract_lane(y00, 1), f32x4.extract_lane(y01, 1), f32x4.extract_lane(y10, 1), f32x4.extract_lane(y11, 1));
+      if (n > 2) put_tile(y, OH, OW, r, c + 4, f32x4.extract_lane(y00, 2), f32x4.extract_lane(y01, 2), f32x4.extract_lane(y10, 2), f32x4.extract_lane(y11, 2));
+      if (n > 3) put_tile(y, OH, OW, r, c + 6, f32x4.extract_lane(y00, 3), f32x4.extract_lane(y01, 3), f32x4.extract_lane(y10, 3), f32x4.extract_lane(y11, 3));
+    }
+  }
+}
+
+export function wino_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN: i32, pad: i32,
+  b: usize, hasBias: i32, y: usize, scratch: usize): void {
+  // x: (N, C, H, W); u: (16, FN, C); b: (FN) if hasBias -> y: (N, FN, OH, OW), OH = H + 2*pad - 2;
+  // scratch: padded plane (Hp, Wp) | v: (16, C, ld) | m: (16, FN, ld) | 4 spare floats
+  const OH = H + 2 * pad - 2;
+  const OW = W + 2 * pad - 2;
+  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
+  const TWq = round4(TW);
+  const T = tiles_per_image(OH, OW);
+  const G = wino_group(N, T);
+  const ld = conv_ld(G, T);
+  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
+  const p = scratch;
+  const v = p + (<usize>round4(Hp * Wp) << 2);
+  const m = v + (<usize>(16 * C) * <usize>ld << 2);
+  memory.fill(p, 0, <usize>(Hp * Wp) << 2);
+  const ld4 = <usize>ld << 2;
+  const vxs = <usize>C * ld4;
+  const mxs = <usize>FN * ld4;
+  const planeBytes = <usize>(H * W) << 2;
+  const outBytes = <usize>(OH * OW) << 2;
+  const ub = <usize>(FN * C) << 2;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const g1 = min(G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      for (let c = 0; c < C; c++) {
+        fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
+        input_tiles(p, TH, TW, Wp, v + <usize>c * ld4 + (<usize>(g * T) << 2), vxs);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, v + <usize>xi * vxs, ld, 0, m + <usize>xi * mxs, ld);
+    }
+    for (let g = 0; g < g1; g++) {
+      for (let f = 0; f < FN; f++) {
+        const bias: f32 = hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0;
+        output_tiles(m + <usize>f * ld4 + (<usize>(g * T) << 2), mxs, TH, TW, OH, OW, bias,
+          y + <usize>((n0 + g) * FN + f) * outBytes);
+      }
+    }
+  }
+}
+
+/**
+ * z[xi][t] = (A dY A^T)[xi] of every 2x2 tile t = ti*TW + tj of the output-gradient plane
+ * (2*TH, Wd) at d (zeros past OH, OW); xs: bytes between the xi planes of z.
+ */
+function grad_tiles(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize): void {
+  const wd4 = <usize>Wd << 2;
+  for (let ti = 0; ti < TH; ti++) {
+    const rowp = d + <usize>(2 * ti) * wd4;
+    for (let tj = 0; tj < TW; tj += 4) {
+      const n = TW - tj;
+      const q = rowp + (<usize>(2 * tj) << 2);
+      let a = v128.load(q), b = v128.load(q, 16);
+      const p0 = evens(a, b), p1 = odds(a, b);
+      a = v128.load(q + wd4); b = v128.load(q + wd4, 16);
+      const r0 = evens(a, b), r1 = odds(a, b);
+      // rows of R = A dY (4x2): (p0, p1), (p0 + r0, p1 + r1), (p0 - r0, p1 - r1), (-r0, -r1)
+      const o = z + (<usize>(ti * TW + tj) << 2);
+      grad_row(o, xs, n, p0, p1);
+      grad_row(o + 4 * xs, xs, n, f32x4.add(p0, r0), f32x4.add(p1, r1));
+      grad_row(o + 8 * xs, xs, n, f32x4.sub(p0, r0), f32x4.sub(p1, r1));
+      grad_row(o + 12 * xs, xs, n, f32x4.neg(r0), f32x4.neg(r1));
+    }
+  }
+}
+
+/** One row of Z = R A^T: (e0, e0 + e1, e0 - e1, -e1) into 4 consecutive xi planes. */
+// @ts-ignore: decorator
+@inline
+function grad_row(o: usize, xs: usize, n: i32, e0: v128, e1: v128): void {
+  put(o, e0, n);
+  put(o + xs, f32x4.add(e0, e1), n);
+  put(o + 2 * xs, f32x4.sub(e0, e1), n);
+  put(o + 3 * xs, f32x4.neg(e1), n);
+}
+
+export function wino_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32,
+  c0: i32, c1: i32, dw: usize, scratch: usize): void {
+  // x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C, 3, 3), filters of channels c0..c1-1;
+  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, Cr, ld) | z: (16, FN, ld) | acc: (16, FN, Cr)
+  const OH = H + 2 * pad - 2;
+  const OW = W + 2 * pad - 2;
+  if (FN <= 0 || c1 <= c0) return;
+  const Cr = c1 - c0;
+  const filterBytes = <usize>(C * 9) << 2;
+  if (N <= 0 || OH <= 0 || OW <= 0) {
+    for (let f = 0; f < FN; f++) memory.fill(dw + <usize>f * filterBytes + (<usize>(c0 * 9) << 2), 0, <usize>(Cr * 9) << 2);
+    return;
+  }
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
+  const TWq = round4(TW);
+  const T = tiles_per_image(OH, OW);
+  const G = wino_group(N, T);
+  const ld = conv_ld(G, T);
+  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2, Wd = 2 * TWq;
+  const p = scratch;
+  const d = p + (<usize>round4(Hp * Wp) << 2);
+  const v = d + (<usize>(2 * TH * Wd) << 2);
+  const z = v + (<usize>(16 * Cr) * <usize>ld << 2);
+  const acc = z + (<usize>(16 * FN) * <usize>ld << 2);
+  memory.fill(p, 0, v - p);
+  const ld4 = <usize>ld << 2;
+  const vxs = <usize>Cr * ld4;
+  const zxs = <usize>FN * ld4;
+  const axs = <usize>(FN * Cr) << 2;
+  const planeBytes = <usize>(H * W) << 2;
+  const outBytes = <usize>(OH * OW) << 2;
+  const owBytes = <usize>OW << 2;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const g1 = min(G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      const col = <usize>(g * T) << 2;
+      for (let c = c0; c < c1; c++) {
+        fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
+        input_tiles(p, TH, TW, Wp, v + <usize>(c - c0) * ld4 + col, vxs);
+      }
+      for (let f = 0; f < FN; f++) {
+        const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
+        for (let r = 0; r < OH; r++) memory.copy(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, owBytes);
+        grad_tiles(d, TH, TW, Wd, z + <usize>f * ld4 + col, zxs);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      gemm_nt_dots_f32(FN, Cr, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, n0 == 0 ? 0 : 1, acc + <usize>xi * axs, Cr);
+    }
+  }
+  // dw = G^T acc G per filter: t = G^T acc (3x4), then t G (3x3)
+  for (let f = 0; f < FN; f++) {
+    for (let c = c0; c < c1; c++) {
+      const o = acc + (<usize>(f * Cr + c - c0) << 2);
+      const out = dw + <usize>f * filterBytes + (<usize>(c * 9) << 2);
+      for (let a = 0; a < 3; a++) {
+        // row a of G^T: (1, .5, .5, 0), (0, .5, -.5, 0), (0, .5, .5, 1)
+        const t0 = gt_row(o, axs, a, 0), t1 = gt_row(o, axs, a, 1), t2 = gt_row(o, axs, a, 2), t3 = gt_row(o, axs, a, 3);
+        const e = out + (<usize>(a * 3) << 2);
+        store<f32>(e, t0 + 0.5 * (t1 + t2));
+        store<f32>(e, 0.5 * (t1 - t2), 4);
+        store<f32>(e, 0.5 * (t1 + t2) + t3, 8);
+      }
+    }
+  }
+}
+
+/** (G^T acc)[a][j] of the 4x4 sums at o (xi plane stride axs bytes). */
+// @ts-ignore: decorator
+@inline
+function gt_row(o: usize, axs: usize, a: i32, j: i32): f32 {
+  const a0 = load<f32>(o + <usize>j * axs), a1 = load<f32>(o + <usize>(4 + j) * axs);
+  const a2 = load<f32>(o + <usize>(8 + j) * axs), a3 = load<f32>(o + <usize>(12 + j) * axs);
+  if (a == 0) return a0 + 0.5 * (a1 + a2);
+  if (a == 1) return 0.5 * (a1 - a2);
+  return 0.5 * (a1 + a2) + a3;
+}

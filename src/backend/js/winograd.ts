@@ -1,0 +1,214 @@
+// winograd.ts — plain-JS twins of assembly/winograd.ts: Winograd F(2x2, 3x3) convolution
+// (stride 1, 3x3 filters, pad 0..2; shapes, tile layout and scratch: src/backend/kernels.ts).
+// Scalar code over the same scratch layout as the Wasm kernels.
+import type { Heap } from './heap.js';
+import type { Ptr } from '../kernels.js';
+import { gemm_f32, gemm_nt_dots_f32 } from './gemm.js';
+import { winoGeom, type WinoGeom } from '../kernels.js';
+
+// per-tile temporaries, reused by every call (the kernels are synchronous)
+const G9 = new Float64Array(9);
+const T16 = new Float64Array(16);
+const R8 = new Float64Array(8);
+
+/**
+ * w: (FN, C, 3, 3) -> u: (16, FN, C), u[xi][f][c] = (G g G^T)[xi] of g = w[f][c];
+ * flip != 0: u: (16, C, FN) of the filters of the input gradient, g[a][b] = w[f][c][2-a][2-b].
+ */
+export function wino_filter_f32(h: Heap, w: Ptr, FN: number, C: number, flip: number, u: Ptr): void {
+  const f32 = h.f32;
+  const plane = FN * C;
+  const g = G9;
+  for (let f = 0; f < FN; f++) {
+    for (let c = 0; c < C; c++) {
+      const src = (w >> 2) + (f * C + c) * 9;
+      for (let i = 0; i < 9; i++) g[i] = f32[src + (flip ? 8 - i : i)];
+      const dst = (u >> 2) + (flip ? c * FN + f : f * C + c);
+      // q = G g (4x3), then U = q G^T (4x4)
+      for (let i = 0; i < 4; i++) {
+        let q0: number, q1: number, q2: number;
+        if (i === 0) { q0 = g[0]; q1 = g[1]; q2 = g[2]; }
+        else if (i === 3) { q0 = g[6]; q1 = g[7]; q2 = g[8]; }
+        else {
+          const s = i === 1 ? 1 : -1;
+          q0 = Math.fround(0.5 * (g[0] + s * g[3] + g[6]));
+          q1 = Math.fround(0.5 * (g[1] + s * g[4] + g[7]));
+          q2 = Math.fround(0.5 * (g[2] + s * g[5] + g[8]));
+        }
+        f32[dst + (i * 4) * plane] = q0;
+        f32[dst + (i * 4 + 1) * plane] = 0.5 * (q0 + q1 + q2);
+        f32[dst + (i * 4 + 2) * plane] = 0.5 * (q0 - q1 + q2);
+        f32[dst + (i * 4 + 3) * plane] = q2;
+      }
+    }
+  }
+}
+
+/** Copies plane (H, W) at `src` into the padded plane (wg.Hp, wg.Wp) at `p`, offset by pad. */
+function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
+  for (let r = 0; r < H; r++) {
+    const s = src + r * W;
+    f32.copyWithin(p + (r + pad) * wg.Wp + pad, s, s + W);
+  }
+}
+
+/** V[xi][row][col0 + t] = (B^T d B)[xi] for every tile t of the padded plane at p; xi stride `xs`. */
+function inputTiles(f32: Float32Array, p: number, wg: WinoGeom, v: number, xs: number): void {
+  const Wp = wg.Wp;
+  for (let ti = 0; ti < wg.TH; ti++) {
+    for (let tj = 0; tj < wg.TW; tj++) {
+      const base = p + 2 * ti * Wp + 2 * tj;
+      const t = T16;
+      for (let r = 0; r < 4; r++) {
+        const d = base + r * Wp;
+        t[r * 4] = f32[d] - f32[d + 2];
+        t[r * 4 + 1] = f32[d + 1] + f32[d + 2];
+        t[r * 4 + 2] = f32[d + 2] - f32[d + 1];
+        t[r * 4 + 3] = f32[d + 1] - f32[d + 3];
+      }
+      const o = v + ti * wg.TW + tj;
+      for (let k = 0; k < 4; k++) {
+        f32[o + k * xs] = t[k] - t[8 + k];
+        f32[o + (4 + k) * xs] = t[4 + k] + t[8 + k];
+        f32[o + (8 + k) * xs] = t[8 + k] - t[4 + k];
+        f32[o + (12 + k) * xs] = t[4 + k] - t[12 + k];
+      }
+    }
+  }
+}
+
+/**
+ * x: (N, C, H, W); u: (16, FN, C) from wino_filter_f32; b: (FN) if hasBias -> y: (N, FN, OH, OW),
+ * OH = H + 2*pad - 2, OW likewise; scratch: winoFwdScratch(N, C, FN, OH, OW) floats.
+ */
+export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
+  b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void {
+  const OH = H + 2 * pad - 2;
+  const OW = W + 2 * pad - 2;
+  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
+  const wg = winoGeom(N, OH, OW);
+  const f32 = h.f32;
+  const p = scratch >> 2;
+  const v = p + wg.planeFloats;
+  const m = v + 16 * C * wg.ld;
+  f32.fill(0, p, v);
+  for (let n0 = 0; n0 < N; n0 += wg.G) {
+    const g1 = Math.min(wg.G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      for (let c = 0; c < C; c++) {
+        fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
+        inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * C * wg.ld) * 4, wg.ld,
+        0, (m + xi * FN * wg.ld) * 4, wg.ld);
+    }
+    const xs = FN * wg.ld;
+    for (let g = 0; g < g1; g++) {
+      for (let f = 0; f < FN; f++) {
+        const bf = hasBias ? f32[(b >> 2) + f] : 0;
+        const yo = (y >> 2) + ((n0 + g) * FN + f) * OH * OW;
+        for (let ti = 0; ti < wg.TH; ti++) {
+          for (let tj = 0; tj < wg.TW; tj++) {
+            const o = m + f * wg.ld + g * wg.T + ti * wg.TW + tj;
+            const a = R8;
+            for (let k = 0; k < 4; k++) {
+              const m0 = f32[o + k * xs], m1 = f32[o + (4 + k) * xs], m2 = f32[o + (8 + k) * xs], m3 = f32[o + (12 + k) * xs];
+              a[k] = m0 + m1 + m2;
+              a[4 + k] = m1 - m2 - m3;
+            }
+            const r = 2 * ti, c = 2 * tj;
+            for (let i = 0; i < 2 && r + i < OH; i++) {
+              const row = yo + (r + i) * OW + c;
+              f32[row] = a[i * 4] + a[i * 4 + 1] + a[i * 4 + 2] + bf;
+              if (c + 1 < OW) f32[row + 1] = a[i * 4 + 1] - a[i * 4 + 2] - a[i * 4 + 3] + bf;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * x: (N, C, H, W); dy: (N, FN, OH, OW), OH = H + 2*pad - 2 -> dw: (FN, C, 3, 3), only the filters of
+ * channels c0 <= c < c1 overwritten, with G^T (sum over groups of winoGeom(N, OH, OW).G images, in
+ * order, of Z_xi V_xi^T) G; scratch: winoFilterScratch(N, c1 - c0, FN, OH, OW) floats.
+ */
+export function wino_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
+  pad: number, c0: number, c1: number, dw: Ptr, scratch: Ptr): void {
+  const OH = H + 2 * pad - 2;
+  const OW = W + 2 * pad - 2;
+  if (FN <= 0 || c1 <= c0) return;
+  const f32 = h.f32;
+  const Cr = c1 - c0;
+  if (N <= 0 || OH <= 0 || OW <= 0) {
+    for (let f = 0; f < FN; f++) f32.fill(0, (dw >> 2) + (f * C + c0) * 9, (dw >> 2) + (f * C + c1) * 9);
+    return;
+  }
+  const wg = winoGeom(N, OH, OW);
+  const p = scratch >> 2;
+  const d = p + wg.planeFloats;
+  const v = d + wg.dyPlaneFloats;
+  const z = v + 16 * Cr * wg.ld;
+  const acc = z + 16 * FN * wg.ld;
+  f32.fill(0, p, v);
+  const Wd = 2 * wg.TWq;
+  for (let n0 = 0; n0 < N; n0 += wg.G) {
+    const g1 = Math.min(wg.G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      for (let c = c0; c < c1; c++) {
+        fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
+        inputTiles(f32, p, wg, v + (c - c0) * wg.ld + g * wg.T, Cr * wg.ld);
+      }
+      for (let f = 0; f < FN; f++) {
+        const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
+        for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
+        const xs = FN * wg.ld;
+        for (let ti = 0; ti < wg.TH; ti++) {
+          for (let tj = 0; tj < wg.TW; tj++) {
+            const q = d + 2 * ti * Wd + 2 * tj;
+            const d00 = f32[q], d01 = f32[q + 1], d10 = f32[q + Wd], d11 = f32[q + Wd + 1];
+            // R = A dY (4x2), then Z = R A^T (4x4)
+            const R = R8;
+            R[0] = d00; R[1] = d01; R[2] = d00 + d10; R[3] = d01 + d11;
+            R[4] = d00 - d10; R[5] = d01 - d11; R[6] = -d10; R[7] = -d11;
+            const o = z + f * wg.ld + g * wg.T + ti * wg.TW + tj;
+            for (let i = 0; i < 4; i++) {
+              const r0 = R[2 * i], r1 = R[2 * i + 1];
+              f32[o + (i * 4) * xs] = r0;
+              f32[o + (i * 4 + 1) * xs] = r0 + r1;
+              f32[o + (i * 4 + 2) * xs] = r0 - r1;
+              f32[o + (i * 4 + 3) * xs] = -r1;
+            }
+          }
+        }
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      gemm_nt_dots_f32(h, FN, Cr, g1 * wg.T, 1, (z + xi * FN * wg.ld) * 4, wg.ld, (v + xi * Cr * wg.ld) * 4, wg.ld,
+        n0 === 0 ? 0 : 1, (acc + xi * FN * Cr) * 4, Cr);
+    }
+  }
+  const xs = FN * Cr;
+  for (let f = 0; f < FN; f++) {
+    for (let c = c0; c < c1; c++) {
+      const o = acc + f * Cr + (c - c0);
+      // T = G^T acc (3x4), then dw = T G (3x3)
+      const t = T16;
+      for (let j = 0; j < 4; j++) {
+        const a0 = f32[o + j * xs], a1 = f32[o + (4 + j) * xs], a2 = f32[o + (8 + j) * xs], a3 = f32[o + (12 + j) * xs];
+        t[j] = a0 + 0.5 * (a1 + a2);
+        t[4 + j] = 0.5 * (a1 - a2);
+        t[8 + j] = 0.5 * (a1 + a2) + a3;
+      }
+      const out = (dw >> 2) + (f * C + c) * 9;
+      for (let a = 0; a < 3; a++) {
+        f32[out + a * 3] = t[a * 4] + 0.5 * (t[a * 4 + 1] + t[a * 4 + 2]);
+        f32[out + a * 3 + 1] = 0.5 * (t[a * 4 + 1] - t[a * 4 + 2]);
+        f32[out + a * 3 + 2] = 0.5 * (t[a * 4 + 1] + t[a * 4 + 2]) + t[a * 4 + 3];
+      }
+    }
+  }
+}
