@@ -15,9 +15,8 @@
 // not depend on the number of columns, gemm.ts), and every filter-gradient call sums all groups
 // in order; channel ranges start at even channels (the dot path's column pairs).
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
-import { conv_ld } from './conv';
 
-const WINO_COLS: i32 = 128; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
+const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
 
 // @ts-ignore: decorator
 @inline
@@ -30,6 +29,14 @@ function wino_group(N: i32, T: i32): i32 {
   let g = WINO_COLS / max(T, 1);
   if (g > N) g = N;
   return g < 1 ? 1 : g;
+}
+
+/**
+ * Row stride of the tile matrices: G*T floats, 4 more when that is a multiple of 32 (so that the
+ * 16 xi planes, rows * ld floats apart, do not all map to the same L1 sets). Twin of winoGeom's ld.
+ */
+function wino_ld(c: i32): i32 {
+  return (c & 31) == 0 ? c + 4 : c;
 }
 
 // @ts-ignore: decorator
@@ -225,7 +232,7 @@ export function wino_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize,
   const TWq = round4(TW);
   const T = tiles_per_image(OH, OW);
   const G = wino_group(N, T);
-  const ld = conv_ld(G, T);
+  const ld = wino_ld(G * T);
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
   const p = scratch;
   const v = p + (<usize>round4(Hp * Wp) << 2);
@@ -310,7 +317,7 @@ export function wino_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32,
   const TWq = round4(TW);
   const T = tiles_per_image(OH, OW);
   const G = wino_group(N, T);
-  const ld = conv_ld(G, T);
+  const ld = wino_ld(G * T);
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2, Wd = 2 * TWq;
   const p = scratch;
   const d = p + (<usize>round4(Hp * Wp) << 2);

@@ -22,6 +22,7 @@ import { Random } from '../src/random.js';
 import { BATCH, placeBatches, type BenchData } from './e2e.js';
 import { profileStep } from './step.js';
 import { gemmFlops, gemmShapeLabel, type GemmShape } from './kernels.js';
+import { winoFilterScratch, winoFwdScratch } from '../src/backend/kernels.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
 import type { Failure, Figure, Impl, ProfileRow } from './types.js';
 
@@ -138,6 +139,40 @@ function convKernelFigures(backend: Backend, impl: Impl, b: { fast: Budget; slow
           const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
           const dcol = alloc(scratch);
           return () => k.conv_bwd_data_f32(dy, N, c.C, c.H, c.W, w, c.FN, 3, 3, 1, 1, c.pad, c.pad, dx, dcol);
+        },
+      });
+    }
+  }
+  // the same convolutions by Winograd (where it applies; GFLOP/s counted as the direct
+  // algorithm's FLOP, so the figures compare with the conv_* rows: "effective" GFLOP/s)
+  for (const c of DEEP_CONVS) {
+    const { OH, OW, CKK, OHW } = convOut(c);
+    const flops = 2 * N * c.FN * CKK * OHW;
+    const shape = `x (${N},${c.C},${c.H},${c.W}) w (${c.FN},${c.C},3,3) pad ${c.pad} -> (${N},${c.FN},${OH},${OW})`;
+    const u = 16 * c.FN * c.C;
+    cases.push({
+      name: `${c.name} wino_fwd (batch, effective)`, shape, work: flops,
+      setup: (alloc) => {
+        const x = alloc(N * c.C * c.H * c.W); const w = alloc(c.FN * CKK); const bb = alloc(c.FN);
+        const y = alloc(N * c.FN * OHW); const ut = alloc(u); const s = alloc(winoFwdScratch(N, c.C, c.FN, OH, OW));
+        return () => { k.wino_filter_f32(w, c.FN, c.C, 0, ut); k.wino_fwd_f32(x, N, c.C, c.H, c.W, ut, c.FN, c.pad, bb, 1, y, s); };
+      },
+    });
+    cases.push({
+      name: `${c.name} wino_bwd_filter (batch, effective)`, shape, work: flops,
+      setup: (alloc) => {
+        const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
+        const s = alloc(winoFilterScratch(N, c.C, c.FN, OH, OW));
+        return () => k.wino_bwd_filter_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, c.C, dw, s);
+      },
+    });
+    if (c.C > 1) {
+      cases.push({
+        name: `${c.name} wino_bwd_data (batch, effective)`, shape, work: flops,
+        setup: (alloc) => {
+          const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
+          const ut = alloc(u); const s = alloc(winoFwdScratch(N, c.FN, c.C, c.H, c.W));
+          return () => { k.wino_filter_f32(w, c.FN, c.C, 1, ut); k.wino_fwd_f32(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
         },
       });
     }

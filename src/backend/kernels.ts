@@ -204,12 +204,13 @@ export function convFilterScratch(N: number, rows: number, FN: number, OHW: numb
 }
 
 /** Target tiles per Winograd GEMM: winoGeom groups WINO_COLS / (tiles per image) images. */
-export const WINO_COLS = 128;
+export const WINO_COLS = 256;
 
 /**
  * Tile layout of the Winograd kernels on N images of output (OH, OW) (assembly/winograd.ts wino_*
  * twins): TH x TW tiles per image (T), TWq = TW rounded up to 4 (the SIMD transforms work on 4
- * tiles at a time), groups of G images, ld = row stride of the (16, rows, G*T) tile matrices,
+ * tiles at a time), groups of G images, ld = row stride of the (16, rows, G*T) tile matrices
+ * (G*T, 4 more when a multiple of 32, so the 16 planes do not share L1 sets),
  * the zero-padded input plane (Hp, Wp) and the output-gradient plane (2*TH, 2*TWq).
  */
 export interface WinoGeom { TH: number; TW: number; TWq: number; T: number; G: number; ld: number; Hp: number; Wp: number;
@@ -223,7 +224,8 @@ export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
   const G = Math.max(1, Math.min(Math.floor(WINO_COLS / T), N));
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
   const round4 = (n: number) => Math.ceil(n / 4) * 4;
-  return { TH, TW, TWq, T, G, ld: convLd(G, T), Hp, Wp, planeFloats: round4(Hp * Wp), dyPlaneFloats: 4 * TH * TWq };
+  const c = G * T;
+  return { TH, TW, TWq, T, G, ld: c % 32 === 0 ? c + 4 : c, Hp, Wp, planeFloats: round4(Hp * Wp), dyPlaneFloats: 4 * TH * TWq };
 }
 
 /**

@@ -221,12 +221,14 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
       return p;
     });
   },
-  // (x, dy, N, C, H, W, FN, pad, c0, c1, dw, scratch): channel shares start at even channels
+  // (x, dy, N, C, H, W, FN, pad, c0, c1, dw, scratch): channel shares start at even channels.
+  // Every share transforms all of dy, so it is cut into one share per thread, not into chunks.
   wino_bwd_filter_f32: (a, T, w) => {
     const N = a[2], FN = a[6], c0 = a[8], c1 = a[9];
     if (c1 <= c0 || c0 % 2 !== 0) return unsplit(a);
     const perChannel = Math.max(1, 8 * FN * winoOHW(a, 4, 7) * N);
-    return byBounds(splitRange(c1 - c0, T, 2, Math.ceil(MIN_FLOPS / perChannel), w), (from, to) => {
+    const parts = w ? T : Math.max(1, Math.round(T / CHUNKS_PER_THREAD));
+    return byBounds(splitRange(c1 - c0, parts, 2, Math.ceil(MIN_FLOPS / perChannel), w), (from, to) => {
       const p = a.slice();
       p[8] = c0 + from;
       p[9] = c0 + to;
