@@ -6,7 +6,8 @@
  *   figures   train batch 100 (gradient + Adam lr 0.001) and infer batch 100, per thread count;
  *             the GEMMs of each convolution as src/ops/conv.ts runs them per image (forward
  *             W*col, weight gradient dy*col^T by dot products, input gradient W^T*dy), and
- *             each convolution's batched kernel call (im2col and col2im included), GFLOP/s
+ *             each convolution's batched kernel call (im2col and col2im included), and the
+ *             same convolutions by Winograd (wino_*: effective GFLOP/s, the direct FLOP count)
  *   profile   each layer's forward and backward, the loss and Adam, timed one at a time
  *
  * Conv layer shapes at batch 100 (C -> FN, H x W in, pad, OH x OW out):

@@ -199,7 +199,8 @@ export function buildTables(r: BenchResults): Table[] {
   });
   const t6 = implTable(r, 'DeepConvNet convolutions: per-image GEMMs and batched conv kernels, batch 100 (GFLOP/s)', 'deep', (x) => !deepStep(x), {
     unit: 'GFLOP/s', pct: true,
-    notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.'],
+    notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.',
+      'wino_* rows: the same convolutions by Winograd F(2x2, 3x3) (filter transform included), at "effective" GFLOP/s: the direct algorithm\'s FLOP over Winograd\'s time, so they compare with the conv_* rows and may exceed the peak (Winograd does 16 multiplies per 2x2 tile and channel where the direct algorithm does 36). The library uses Winograd for 3x3 stride-1 convolutions over >= 8 input channels (conv2-conv6 here).'],
   });
   for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r), t5, t6,
     scalingTable(r, true), profileTable(r, true)]) if (t) tables.push(t);
