@@ -30,6 +30,7 @@ function program(): Command {
     .option('--epochs <n>', 'passes over the training images', positiveInt, 20)
     .option('--batch <n>', 'mini-batch size', positiveInt, 100)
     .option('--lr <x>', 'learning rate (default: the optimizer\'s, 0.001 for adam)', positiveNumber)
+    .option('--lr-decay <x>', 'multiply the learning rate by x after every epoch (default: 1, constant)', positiveNumber)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZER_NAMES).default('adam'))
     .addOption(new Option('--model <preset>', 'simple: the course\'s SimpleConvNet; deep: its DeepConvNet').choices(MODEL_PRESETS).default('simple'))
     .addOption(backendOption())

@@ -15,7 +15,8 @@
  *   version   "1"
  *   config    the model's config() (what modelFromConfig rebuilds)
  *   trainer   {epochs, miniBatchSize, seed, evaluateSampleNumPerEpoch, snapshot,
- *              recomputeLoss, trainSize, testSize, labelsHash}: the run's settings;
+ *              recomputeLoss, trainSize, testSize, labelsHash, lrDecay, baseLr}: the run's
+ *              settings (lrDecay 1 and baseLr null when absent: files written before them);
  *              labelsHash is FNV-1a (32 bit) of the training then test class indices
  *   optimizer {name, hyper: {lr, ...}, step}: step is the update count (Adam's t)
  *   position  {epoch, iteration, step, evaluated, rngState, modelRngState}: the last
@@ -52,6 +53,10 @@ export interface CheckpointSettings {
   trainSize: number;
   testSize: number;
   labelsHash: number;
+  /** Learning-rate decay per epoch (1: none; absent in older checkpoints). */
+  lrDecay: number;
+  /** The lr of epoch 1 that lrDecay scales (null without decay). */
+  baseLr: number | null;
 }
 
 /** Where the run stands (see the file head). */
@@ -157,6 +162,11 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     if (typeof o[k] !== 'boolean') fail(`__metadata__.${obj}.${k} must be true or false, got ${JSON.stringify(o[k] ?? null)}`);
     return o[k] as boolean;
   };
+  const positive = (o: Record<string, unknown>, k: string): number => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`__metadata__.trainer.${k} must be a positive number, got ${JSON.stringify(v ?? null)}`);
+    return v as number;
+  };
   const numbers = (o: Record<string, unknown>, obj: string, k: string): number[] => {
     const v = o[k];
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`__metadata__.${obj}.${k} must be an array of finite numbers`);
@@ -175,7 +185,10 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     trainSize: int(t, 'trainer', 'trainSize', 1, 1 << 24),
     testSize: int(t, 'trainer', 'testSize', 1),
     labelsHash: int(t, 'trainer', 'labelsHash', 0, 0xffffffff),
+    lrDecay: t.lrDecay === undefined ? 1 : positive(t, 'lrDecay'),
+    baseLr: t.baseLr === undefined || t.baseLr === null ? null : positive(t, 'baseLr'),
   };
+  if (settings.lrDecay !== 1 && settings.baseLr === null) fail('__metadata__.trainer.baseLr must be a positive number when lrDecay is not 1');
   const o = json('optimizer');
   if (typeof o.name !== 'string') fail('__metadata__.optimizer.name must be a string');
   const hyperIn = o.hyper;

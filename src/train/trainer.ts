@@ -146,6 +146,12 @@ export interface TrainerOptions {
    * `lastLoss`, which SimpleConvNet and Sequential keep), saving that forward pass.
    */
   recomputeLoss?: boolean;
+  /**
+   * Exponential learning-rate decay per epoch: epoch e (1, 2, ...) trains with the optimizer's
+   * initial lr times lrDecay^(e-1) (default 1: the lr is left alone). Needs an optimizer with a
+   * numeric `lr` (all the built-in ones).
+   */
+  lrDecay?: number;
   /** Called after every step (awaited when it returns a promise). */
   onIteration?: (info: IterationInfo) => void | Promise<void>;
   /** Called after every epoch's evaluation (awaited when it returns a promise). */
@@ -176,7 +182,7 @@ export interface CheckpointOptions {
 const RESUME_KEYS = ['network', 'backend', 'xTrain', 'tTrain', 'xTest', 'tTest', 'verbose', 'onIteration', 'onEpoch'];
 
 const OPTION_KEYS = ['epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch',
-  'verbose', 'seed', 'snapshot', 'recomputeLoss', 'onIteration', 'onEpoch'];
+  'verbose', 'seed', 'snapshot', 'recomputeLoss', 'lrDecay', 'onIteration', 'onEpoch'];
 
 /** Where a run diverged (the step and the tensor that became NaN/Infinity); carried by DivergenceError. */
 export type DivergenceDetails = {
@@ -249,6 +255,10 @@ export class Trainer {
   private readonly sampleShape: readonly number[];
   private readonly useSnapshot: boolean;
   private readonly recomputeLoss: boolean;
+  /** The lrDecay option (1: none). */
+  readonly lrDecay: number;
+  /** The optimizer's lr of epoch 1, which lrDecay scales (null without decay). */
+  private baseLr: number | null = null;
   private readonly onIteration?: TrainerOptions['onIteration'];
   private readonly onEpoch?: TrainerOptions['onEpoch'];
   private readonly ownsOptimizer: boolean;
@@ -331,6 +341,16 @@ export class Trainer {
     const opt = options.optimizer ?? 'sgd';
     this.ownsOptimizer = typeof opt === 'string';
     this.optimizer = createOptimizer(opt, options.optimizerParam, network.backend);
+    const decay = options.lrDecay ?? 1;
+    if (typeof decay !== 'number' || !Number.isFinite(decay) || decay <= 0) {
+      throw new WasmCnnError(`Trainer: lrDecay must be a positive number, got ${describeValue(decay)}`);
+    }
+    this.lrDecay = decay;
+    if (decay !== 1) {
+      const lr = (this.optimizer as { lr?: unknown }).lr;
+      if (typeof lr !== 'number') throw new WasmCnnError(`Trainer: lrDecay needs an optimizer with a numeric lr; ${this.optimizer.name} has none`);
+      this.baseLr = lr;
+    }
     this.rng = new Random(this.seed);
     this.labelsHash = labelsHash(this.tTest, labelsHash(this.tTrain));
   }
@@ -365,7 +385,7 @@ export class Trainer {
         epochs: this.epochs, miniBatchSize: this.miniBatchSize, seed: this.seed,
         evaluateSampleNumPerEpoch: this.evaluateSampleNumPerEpoch, snapshot: this.useSnapshot,
         recomputeLoss: this.recomputeLoss, trainSize: this.trainSize, testSize: this.testSize,
-        labelsHash: this.labelsHash,
+        labelsHash: this.labelsHash, lrDecay: this.lrDecay, baseLr: this.baseLr,
       },
       position,
       order: this.position.evaluated ? null : this.order,
@@ -412,8 +432,10 @@ export class Trainer {
         epochs: s.epochs, miniBatchSize: s.miniBatchSize, seed: s.seed,
         evaluateSampleNumPerEpoch: s.evaluateSampleNumPerEpoch ?? undefined, snapshot: s.snapshot,
         recomputeLoss: s.recomputeLoss, optimizer: name as OptimizerName, optimizerParam: c.optimizer.hyper,
-        verbose: options.verbose, onIteration: options.onIteration, onEpoch: options.onEpoch,
+        lrDecay: s.lrDecay, verbose: options.verbose, onIteration: options.onIteration, onEpoch: options.onEpoch,
       });
+      // the saved hyperparameters hold the decayed lr of the epoch the run stopped in
+      if (s.lrDecay !== 1) trainer.baseLr = s.baseLr;
       if (trainer.trainSize !== s.trainSize || trainer.testSize !== s.testSize) {
         throw new WasmCnnError(`${where}: the checkpoint was trained on ${s.trainSize} / ${s.testSize} samples, but the data given has ${trainer.trainSize} / ${trainer.testSize}`);
       }
@@ -508,6 +530,7 @@ export class Trainer {
         let trainMs = 0;
         let lossSum = 0;
         const within = epoch === from.epoch && !from.evaluated;
+        if (this.baseLr !== null) (this.optimizer as unknown as { lr: number }).lr = this.baseLr * this.lrDecay ** (epoch - 1);
         if (!within) this.order = rng.permutation(this.trainSize);
         const perm = this.order!;
         // the same additions in the same order as an uninterrupted epoch

@@ -126,6 +126,17 @@ describe('wasm-cnn commands on a parameter file', () => {
     expect(JSON.parse(r.stdout).finalTestAcc).toBeGreaterThanOrEqual(0.8);
   }, 120_000);
 
+  it('train --lr-decay scales the learning rate per epoch and records it', async () => {
+    const r = await cli(['train', '--epochs', '2', '--train-size', '200', '--test-size', '100', '--lr-decay', '0.5',
+      '--out', join(dir, 'decay'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ lr: 0.001, lrDecay: 0.5 });
+    expect(r.stderr).toMatch(/adam lr 0\.001 \(x 0\.5 per epoch\)/);
+    const bad = await cli(['train', '--lr-decay', '0', '--out', join(dir, 'decay0')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--lr-decay/);
+  }, 120_000);
+
   it('predict --index prints the digit and ten probabilities summing to 1; a trained model predicts the labels', async () => {
     // the first six MNIST test images (7, 2, 1, 0, 4, 1): clear digits, each classified correctly
     const runs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => cli(['predict', join(trained, 'params.safetensors'), '--index', String(i), '--json'])));

@@ -100,6 +100,32 @@ describe('Trainer checkpoints', () => {
     expect(tensorsOf(bytesOf(net))).toEqual(tensorsOf(ref.params));
   });
 
+  it('lrDecay: epoch e trains with lr * decay^(e-1); a run stopped inside epoch 2 resumes to the same bytes', async () => {
+    const opts: TrainerOptions = { ...OPTIONS, optimizer: 'adam', optimizerParam: { lr: 0.01 }, lrDecay: 0.5 };
+    const lrs: number[] = [];
+    const net = model(backend);
+    const full: Trainer = new Trainer(net, xTrain, tTrain, xTest, tTest, {
+      ...opts, onIteration: (i) => { if (i.iteration === 1) lrs.push((full.optimizer as Adam).lr); },
+    });
+    const ref = await full.train();
+    expect(lrs).toEqual([0.01, 0.005, 0.0025]);
+    const constNet = model(backend);
+    await new Trainer(constNet, xTrain, tTrain, xTest, tTest, { ...opts, lrDecay: 1 }).train();
+    expect(tensorsOf(bytesOf(net))).not.toEqual(tensorsOf(bytesOf(constNet)));
+
+    const net2 = model(backend);
+    const part: Trainer = new Trainer(net2, xTrain, tTrain, xTest, tTest, { ...opts, onIteration: (i) => { if (i.step === 8) part.stop(); } });
+    await part.train();
+    const ckpt = part.checkpoint();
+    expect(decodeCheckpoint(ckpt, 'test').settings).toMatchObject({ lrDecay: 0.5, baseLr: 0.01 });
+    expect(decodeCheckpoint(ckpt, 'test').optimizer.hyper.lr).toBe(0.005);
+    const resumed = Trainer.resume(ckpt, { backend, xTrain, tTrain, xTest, tTest });
+    const r = await resumed.train();
+    expect(bytesOf(resumed.network as Sequential)).toEqual(bytesOf(net));
+    expect(r.trainLossList).toEqual(ref.trainLossList);
+    expect(() => new Trainer(model(backend), xTrain, tTrain, xTest, tTest, { ...opts, lrDecay: 0 })).toThrow(/lrDecay must be a positive number/);
+  });
+
   it('stop at the last step of an epoch (before its evaluation) resumes with that evaluation', async () => {
     const ref = await uninterrupted(backend, 'adam');
     const ckpt = await interrupted(backend, 'adam', 12);
