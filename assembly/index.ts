@@ -5,6 +5,7 @@
 export * from './gemm';
 export { im2col_f32, col2im_f32 } from './im2col';
 export * from './conv';
+export * from './conv-fused';
 export * from './pool';
 export * from './activation';
 export { bias_add_rows_f32, bias_add_channels_f32, bias_grad_rows_f32, bias_grad_channels_f32 } from './bias';

@@ -1,0 +1,132 @@
+// conv-fused.ts — the inference convolution with its epilogue fused (shapes: src/backend/kernels.ts):
+// y = maxpool(relu(conv(x, w) + b)), or relu(conv(x, w) + b) when the pool window is 1x1 stride 1.
+//
+// The GEMMs are those of conv_fwd_f32 (conv.ts: same groups of G = conv_group(N, OHW) images,
+// same gemm_f32 calls), so the convolution sums are bit for bit the same. Each group's GEMM
+// result stays in the scratch block (in cache) and goes out through the epilogue: the full
+// (N, FN, OH, OW) activation is never written. Pooling comes first, then bias and ReLU on the
+// pooled value: float addition rounds monotonically and ReLU is monotone, so
+// relu(max_i(v_i) + b) == max_i(relu(v_i + b)) exactly (a NaN in the window gives NaN both
+// ways; ReLU maps -0 and +0 to +0, so the sign of a zero maximum does not matter), and the
+// result equals Convolution -> Relu -> Pooling(max) computed apart. Without a bias, b = 0:
+// adding +0 changes nothing that ReLU keeps. Split by images, a call gives the same bits.
+import { gemm_f32 } from './gemm';
+import { im2col_rows } from './im2col';
+import { outDim } from './window';
+import { conv_group, conv_ld } from './conv';
+
+// @ts-ignore: decorator
+@inline
+function relu_v(v: v128): v128 {
+  // ReLU as relu_fwd_f32 (activation.ts): x <= 0 -> 0, NaN passes through
+  return v128.andnot(v, f32x4.le(v, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline
+function relu_s(v: f32): f32 {
+  return v <= 0 ? 0 : v;
+}
+
+function bias_relu(dst: usize, src: usize, n: i32, bias: f32): void {
+  // dst: (n) = relu(src: (n) + bias); dst may equal src
+  const bv = f32x4.splat(bias);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = v128.load(src + o);
+    const c = v128.load(src + o, 16);
+    v128.store(dst + o, relu_v(f32x4.add(a, bv)));
+    v128.store(dst + o, relu_v(f32x4.add(c, bv)), 16);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, relu_s(load<f32>(src + o) + bias));
+  }
+}
+
+function pool_bias_relu(src: usize, OH: i32, OW: i32, PK: i32, PS: i32, PP: i32, bias: f32, dst: usize, PH: i32, PW: i32): void {
+  // src: (OH, OW) one conv output plane -> dst: (PH, PW) = relu(max over each PK x PK window + bias);
+  // windows clipped to the plane (padding never wins)
+  const rowBytes = <usize>OW << 2;
+  const bv = f32x4.splat(bias);
+  for (let i = 0; i < PH; i++) {
+    const d = dst + (<usize>(i * PW) << 2);
+    let j = 0;
+    if (PK == 2 && PS == 2 && PP == 0) {
+      // four outputs from columns 2j .. 2j+7 of rows 2i, 2i+1 (inside: 2*PW <= OW, 2*PH <= OH)
+      const r0 = src + <usize>(2 * i) * rowBytes;
+      const r1 = r0 + rowBytes;
+      for (; j + 4 <= PW; j += 4) {
+        const o = <usize>(2 * j) << 2;
+        const m0 = f32x4.max(v128.load(r0 + o), v128.load(r1 + o));
+        const m1 = f32x4.max(v128.load(r0 + o, 16), v128.load(r1 + o, 16));
+        const m = f32x4.max(v128.shuffle<f32>(m0, m1, 0, 2, 4, 6), v128.shuffle<f32>(m0, m1, 1, 3, 5, 7));
+        v128.store(d + (<usize>j << 2), relu_v(f32x4.add(m, bv)));
+      }
+    }
+    const h0 = i * PS - PP;
+    const hLo = max(h0, 0);
+    const hHi = min(h0 + PK, OH);
+    for (; j < PW; j++) {
+      const w0 = j * PS - PP;
+      const wLo = max(w0, 0);
+      const wHi = min(w0 + PK, OW);
+      let best = -Infinity as f32;
+      for (let h = hLo; h < hHi; h++) {
+        const row = src + <usize>h * rowBytes;
+        for (let w = wLo; w < wHi; w++) {
+          const v = load<f32>(row + (<usize>w << 2));
+          // greater, or a NaN (which then stays: nothing is greater than NaN)
+          best = select<f32>(v, best, v > best || v != v);
+        }
+      }
+      store<f32>(d + (<usize>j << 2), relu_s(best + bias));
+    }
+  }
+}
+
+export function conv_relu_pool_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, w: usize, FN: i32, KH: i32, KW: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, b: usize, hasBias: i32, PK: i32, PS: i32, PP: i32, y: usize, col: usize): void {
+  // x: (N, C, H, W); w: (FN, C*KH*KW); b: (FN) if hasBias; y: (N, FN, PH, PW) with PH = outDim(OH, PK, PS, PP);
+  // col: (C*KH*KW + FN, ld) scratch = a group's im2col matrix, then its GEMM result (as conv_fwd_f32)
+  const OH = outDim(H, KH, strideH, padH);
+  const OW = outDim(W, KW, strideW, padW);
+  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
+  const PH = outDim(OH, PK, PS, PP);
+  const PW = outDim(OW, PK, PS, PP);
+  if (PH <= 0 || PW <= 0) return;
+  const identity = PK == 1 && PS == 1;
+  const CKK = C * KH * KW;
+  const OHW = OH * OW;
+  const G = conv_group(N, OHW);
+  const ld = conv_ld(G, OHW);
+  const yt = col + (<usize>CKK * <usize>ld << 2);
+  const xStride = <usize>(C * H * W) << 2;
+  const pBytes = <usize>(PH * PW) << 2; // one output plane
+  const yStride = <usize>FN * pBytes;
+  const imgBytes = <usize>OHW << 2;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const g1 = min(G, N - n0);
+    for (let g = 0; g < g1; g++) {
+      im2col_rows(x + <usize>(n0 + g) * xStride, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, CKK,
+        col + <usize>g * imgBytes, ld);
+    }
+    // one image: its planes dense (row stride OHW), in y itself when nothing is pooled
+    const single = G == 1;
+    const dst = single && identity ? y + <usize>n0 * yStride : yt;
+    const ldo = single ? OHW : ld;
+    gemm_f32(0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, dst, ldo);
+    const ldoBytes = <usize>ldo << 2;
+    for (let g = 0; g < g1; g++) {
+      const yn = y + <usize>(n0 + g) * yStride;
+      const src = dst + <usize>g * imgBytes;
+      for (let f = 0; f < FN; f++) {
+        const bias: f32 = hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0;
+        const s = src + <usize>f * ldoBytes;
+        if (identity) bias_relu(yn + <usize>f * pBytes, s, OHW, bias);
+        else pool_bias_relu(s, OH, OW, PK, PS, PP, bias, yn + <usize>f * pBytes, PH, PW);
+      }
+    }
+  }
+}
