@@ -15,6 +15,8 @@ import { im2col_rows } from './im2col';
 import { outDim } from './window';
 import { conv_group, conv_ld } from './conv';
 
+const CHUNK_COLS: i32 = 128; // GEMM columns per chunk of the one-image path: (FN, 128) floats stay in L1
+
 // @ts-ignore: decorator
 @inline
 function relu_v(v: v128): v128 {
@@ -48,27 +50,47 @@ function bias_relu(dst: usize, src: usize, n: i32, bias: f32): void {
 function pool_bias_relu(src: usize, OH: i32, OW: i32, PK: i32, PS: i32, PP: i32, bias: f32, dst: usize, PH: i32, PW: i32): void {
   // src: (OH, OW) one conv output plane -> dst: (PH, PW) = relu(max over each PK x PK window + bias);
   // windows clipped to the plane (padding never wins)
-  const rowBytes = <usize>OW << 2;
-  const bv = f32x4.splat(bias);
-  for (let i = 0; i < PH; i++) {
-    const d = dst + (<usize>(i * PW) << 2);
-    let j = 0;
-    if (PK == 2 && PS == 2 && PP == 0) {
-      // four outputs from columns 2j .. 2j+7 of rows 2i, 2i+1 (inside: 2*PW <= OW, 2*PH <= OH)
+  let j0 = 0;
+  if (PK == 2 && PS == 2 && PP == 0 && PW >= 4) {
+    // four outputs at a time from columns 2j .. 2j+7 of rows 2i, 2i+1 (inside: 2*PW <= OW, 2*PH <= OH).
+    // pmax (one instruction, where max needs several for NaN and -0) drops a NaN in its second
+    // operand, so the lanes' sums catch NaN and the plane is redone by the scalar scan then.
+    const rowBytes = <usize>OW << 2;
+    const bv = f32x4.splat(bias);
+    const J = PW & ~3;
+    let nan = f32x4.splat(0);
+    for (let i = 0; i < PH; i++) {
       const r0 = src + <usize>(2 * i) * rowBytes;
       const r1 = r0 + rowBytes;
-      for (; j + 4 <= PW; j += 4) {
+      const d = dst + (<usize>(i * PW) << 2);
+      for (let j = 0; j < J; j += 4) {
         const o = <usize>(2 * j) << 2;
-        const m0 = f32x4.max(v128.load(r0 + o), v128.load(r1 + o));
-        const m1 = f32x4.max(v128.load(r0 + o, 16), v128.load(r1 + o, 16));
-        const m = f32x4.max(v128.shuffle<f32>(m0, m1, 0, 2, 4, 6), v128.shuffle<f32>(m0, m1, 1, 3, 5, 7));
+        const a0 = v128.load(r0 + o);
+        const a1 = v128.load(r0 + o, 16);
+        const c0 = v128.load(r1 + o);
+        const c1 = v128.load(r1 + o, 16);
+        const m0 = f32x4.pmax(a0, c0);
+        const m1 = f32x4.pmax(a1, c1);
+        const m = f32x4.pmax(v128.shuffle<f32>(m0, m1, 0, 2, 4, 6), v128.shuffle<f32>(m0, m1, 1, 3, 5, 7));
+        const t = f32x4.add(f32x4.add(a0, c0), f32x4.add(a1, c1));
+        nan = v128.or(nan, f32x4.ne(t, t));
         v128.store(d + (<usize>j << 2), relu_v(f32x4.add(m, bv)));
       }
     }
+    j0 = v128.any_true(nan) ? 0 : J;
+  }
+  pool_bias_relu_scan(src, OH, OW, PK, PS, PP, bias, dst, PH, PW, j0);
+}
+
+function pool_bias_relu_scan(src: usize, OH: i32, OW: i32, PK: i32, PS: i32, PP: i32, bias: f32, dst: usize, PH: i32, PW: i32, j0: i32): void {
+  // as pool_bias_relu, one output at a time, columns j0 .. PW-1 of every row; NaN-aware scan
+  const rowBytes = <usize>OW << 2;
+  for (let i = 0; i < PH; i++) {
+    const d = dst + (<usize>(i * PW) << 2);
     const h0 = i * PS - PP;
     const hLo = max(h0, 0);
     const hHi = min(h0 + PK, OH);
-    for (; j < PW; j++) {
+    for (let j = j0; j < PW; j++) {
       const w0 = j * PS - PP;
       const wLo = max(w0, 0);
       const wHi = min(w0 + PK, OW);
@@ -77,8 +99,8 @@ function pool_bias_relu(src: usize, OH: i32, OW: i32, PK: i32, PS: i32, PP: i32,
         const row = src + <usize>h * rowBytes;
         for (let w = wLo; w < wHi; w++) {
           const v = load<f32>(row + (<usize>w << 2));
-          // greater, or a NaN (which then stays: nothing is greater than NaN)
-          best = select<f32>(v, best, v > best || v != v);
+          // f32.max: a NaN wins and stays; max(-0, +0) may be either zero, which ReLU maps to +0
+          best = max<f32>(best, v);
         }
       }
       store<f32>(d + (<usize>j << 2), relu_s(best + bias));
@@ -106,11 +128,41 @@ export function conv_relu_pool_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32,
   const pBytes = <usize>(PH * PW) << 2; // one output plane
   const yStride = <usize>FN * pBytes;
   const imgBytes = <usize>OHW << 2;
+  // One image per GEMM and windows that tile the rows (no pooling, or stride = window, no pad):
+  // the GEMM runs in chunks of whole windows' rows, each chunk's result still in L1 when the
+  // epilogue reads it; conv rows no window covers (an odd last row) are not computed at all.
+  const rowCols = identity ? OW : PK * OW; // GEMM columns per output row
+  const chunked = G == 1 && (identity || (PS == PK && PP == 0));
+  const rowsPerChunk = max(1, CHUNK_COLS / rowCols);
   for (let n0 = 0; n0 < N; n0 += G) {
     const g1 = min(G, N - n0);
     for (let g = 0; g < g1; g++) {
       im2col_rows(x + <usize>(n0 + g) * xStride, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, CKK,
         col + <usize>g * imgBytes, ld);
+    }
+    if (chunked) {
+      const yn = y + <usize>n0 * yStride;
+      for (let i0 = 0; i0 < PH; i0 += rowsPerChunk) {
+        const rows = min(rowsPerChunk, PH - i0);
+        const c0 = <usize>(i0 * rowCols) << 2;
+        const nc = rows * rowCols;
+        if (identity) {
+          // y rows i0 .. i0+rows-1 of every plane = w * col[:, those columns], then bias + ReLU in place
+          gemm_f32(0, 0, FN, nc, CKK, 1, w, CKK, col + c0, ld, 0, yn + c0, OHW);
+          for (let f = 0; f < FN; f++) {
+            const d = yn + <usize>f * pBytes + c0;
+            bias_relu(d, d, nc, hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0);
+          }
+        } else {
+          // yt (FN, nc) = the conv rows of pooled rows i0 .. i0+rows-1; pooled into y
+          gemm_f32(0, 0, FN, nc, CKK, 1, w, CKK, col + c0, ld, 0, yt, nc);
+          for (let f = 0; f < FN; f++) {
+            pool_bias_relu(yt + (<usize>(f * nc) << 2), rows * PK, OW, PK, PK, 0, hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0,
+              yn + <usize>f * pBytes + (<usize>(i0 * PW) << 2), rows, PW);
+          }
+        }
+      }
+      continue;
     }
     // one image: its planes dense (row stride OHW), in y itself when nothing is pooled
     const single = G == 1;

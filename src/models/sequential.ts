@@ -491,9 +491,11 @@ export class Sequential implements Network {
 }
 
 /**
- * The inference forward of a stack: Convolution -> Relu -> Pooling (max) and Convolution -> Relu
- * become one fused call each (Convolution.forwardFused); every other layer runs its own forward.
- * Training runs the layers apart: backward needs their outputs.
+ * The inference forward of a stack: Convolution -> Relu -> Pooling (max, windows that tile the
+ * rows: stride = size, no pad) and Convolution -> Relu become one fused call each
+ * (Convolution.forwardFused); every other layer runs its own forward (an overlapping or padded
+ * max-pool too: the fused kernel would pool it one window at a time, where maxpool_fwd_f32 has
+ * SIMD paths for it). Training runs the layers apart: backward needs their outputs.
  */
 function inferenceSteps(layers: readonly Layer[]): ((x: Tensor) => Tensor)[] {
   const steps: ((x: Tensor) => Tensor)[] = [];
@@ -502,7 +504,7 @@ function inferenceSteps(layers: readonly Layer[]): ((x: Tensor) => Tensor)[] {
     const next = layers[i + 1];
     const after = layers[i + 2];
     if (l instanceof Convolution && next instanceof Relu) {
-      const pool = after instanceof Pooling && after.mode === 'max' ? after : null;
+      const pool = after instanceof Pooling && after.mode === 'max' && after.stride === after.size && after.pad === 0 ? after : null;
       steps.push((x) => l.forwardFused(x, pool));
       i += pool ? 3 : 2;
     } else {

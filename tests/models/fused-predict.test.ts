@@ -1,7 +1,7 @@
 // The fused inference path of Sequential (Convolution -> Relu (-> max Pooling) as one
 // conv_relu_pool_fwd_f32 call): predict, predictProba, classify and loss give the same bits as
 // the layers run one by one, on both backends, for SimpleConvNet, an odd conv output, a
-// conv -> relu -> conv stack, a padded overlapping pool; avg pooling is not fused; training
+// conv -> relu -> conv stack, a 3x3 pool; overlapping and avg pools run apart; training
 // after inference is unchanged.
 import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
@@ -33,8 +33,12 @@ const stacks: [string, number[], LayerSpec[], number][] = [
     { type: 'Pooling', size: 2 },
     { type: 'Affine', outputSize: 7 }, { type: 'Relu' }, { type: 'Affine', outputSize: 3 },
   ], 2],
-  ['conv stride 2 -> relu -> pool 3x3 stride 2 pad 1', [3, 17, 13], [
+  ['conv stride 2 -> relu -> pool 3x3 (odd 9x7 conv output)', [3, 17, 13], [
     { type: 'Convolution', filterNum: 6, filterSize: 3, stride: 2, pad: 1 }, { type: 'Relu' },
+    { type: 'Pooling', size: 3 }, { type: 'Affine', outputSize: 4 },
+  ], 1],
+  ['conv -> relu -> pool 3x3 stride 2 pad 1 (the overlapping pool runs apart; the conv -> relu is fused)', [3, 17, 13], [
+    { type: 'Convolution', filterNum: 6, filterSize: 3, stride: 1, pad: 1 }, { type: 'Relu' },
     { type: 'Pooling', size: 3, stride: 2, pad: 1 }, { type: 'Affine', outputSize: 4 },
   ], 1],
   ['conv -> relu -> avg pool (avg is not fused; the conv -> relu is)', [1, 8, 8], [

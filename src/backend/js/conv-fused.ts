@@ -10,6 +10,8 @@ import { convGroup, convLd } from '../kernels.js';
 import { outSize } from '../../geometry.js';
 
 const fround = Math.fround;
+/** GEMM columns per chunk of the one-image path (assembly/conv-fused.ts CHUNK_COLS). */
+const CHUNK_COLS = 128;
 
 const outDim = (size: number, k: number, stride: number, pad: number): number =>
   size + 2 * pad - k < 0 ? 0 : outSize(size, k, stride, pad);
@@ -60,10 +62,37 @@ export function conv_relu_pool_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H:
   const yt = col + CKK * ld * 4;
   const PHW = PH * PW;
   const f = h.f32;
+  // one image per GEMM, windows tiling the rows: the GEMM in chunks of whole windows' rows (as the Wasm kernel)
+  const rowCols = identity ? OW : PK * OW;
+  const chunked = G === 1 && (identity || (PS === PK && PP === 0));
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_COLS / rowCols));
   for (let n0 = 0; n0 < N; n0 += G) {
     const g1 = Math.min(G, N - n0);
     for (let g = 0; g < g1; g++) {
       im2colRows(h, x + (n0 + g) * C * H * W * 4, C, H, W, KH, KW, strideH, strideW, padH, padW, 0, CKK, col + g * OHW * 4, ld);
+    }
+    if (chunked) {
+      const yn = y + n0 * FN * PHW * 4;
+      for (let i0 = 0; i0 < PH; i0 += rowsPerChunk) {
+        const rows = Math.min(rowsPerChunk, PH - i0);
+        const c0 = i0 * rowCols;
+        const nc = rows * rowCols;
+        const dst = identity ? yn + c0 * 4 : yt;
+        gemm_f32(h, 0, 0, FN, nc, CKK, 1, w, CKK, col + c0 * 4, ld, 0, dst, identity ? OHW : nc);
+        for (let c = 0; c < FN; c++) {
+          const bias = hasBias ? f[(b >> 2) + c] : 0;
+          if (identity) {
+            const d = (yn >> 2) + c * PHW + c0;
+            for (let i = d; i < d + nc; i++) {
+              const v = fround(f[i] + bias);
+              f[i] = v <= 0 ? 0 : v;
+            }
+          } else {
+            poolBiasRelu(f, (yt >> 2) + c * nc, rows * PK, OW, PK, PK, 0, bias, (yn >> 2) + c * PHW + i0 * PW, rows, PW);
+          }
+        }
+      }
+      continue;
     }
     const single = G === 1;
     const dst = single && identity ? y + n0 * FN * PHW * 4 : yt;
