@@ -2,9 +2,10 @@
 // y = maxpool(relu(conv(x, w) + b)), or relu(conv(x, w) + b) when the pool window is 1x1 stride 1.
 //
 // The GEMMs are those of conv_fwd_f32 (conv.ts: same groups of G = conv_group(N, OHW) images,
-// same gemm_f32 calls), so the convolution sums are bit for bit the same. Each group's GEMM
-// result stays in the scratch block (in cache) and goes out through the epilogue: the full
-// (N, FN, OH, OW) activation is never written. Pooling comes first, then bias and ReLU on the
+// gemm_f32 over the same rows and k; on the one-image path over chunks of the columns, which
+// changes no element's sum, gemm.ts), so the convolution sums are bit for bit the same. Each
+// GEMM result stays in the scratch block (in cache) and goes out through the epilogue: the
+// full (N, FN, OH, OW) activation is never written. Pooling comes first, then bias and ReLU on the
 // pooled value: float addition rounds monotonically and ReLU is monotone, so
 // relu(max_i(v_i) + b) == max_i(relu(v_i + b)) exactly (a NaN in the window gives NaN both
 // ways; ReLU maps -0 and +0 to +0, so the sign of a zero maximum does not matter), and the
@@ -164,18 +165,15 @@ export function conv_relu_pool_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32,
       }
       continue;
     }
-    // one image: its planes dense (row stride OHW), in y itself when nothing is pooled
-    const single = G == 1;
-    const dst = single && identity ? y + <usize>n0 * yStride : yt;
-    const ldo = single ? OHW : ld;
-    gemm_f32(0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, dst, ldo);
-    const ldoBytes = <usize>ldo << 2;
+    // the group's result yt (FN, g1*OHW), row stride ld, then each image's planes through the epilogue
+    gemm_f32(0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, yt, ld);
+    const ldBytes = <usize>ld << 2;
     for (let g = 0; g < g1; g++) {
       const yn = y + <usize>(n0 + g) * yStride;
-      const src = dst + <usize>g * imgBytes;
+      const src = yt + <usize>g * imgBytes;
       for (let f = 0; f < FN; f++) {
         const bias: f32 = hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0;
-        const s = src + <usize>f * ldoBytes;
+        const s = src + <usize>f * ldBytes;
         if (identity) bias_relu(yn + <usize>f * pBytes, s, OHW, bias);
         else pool_bias_relu(s, OH, OW, PK, PS, PP, bias, yn + <usize>f * pBytes, PH, PW);
       }

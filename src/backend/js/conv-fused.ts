@@ -94,15 +94,13 @@ export function conv_relu_pool_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H:
       }
       continue;
     }
-    const single = G === 1;
-    const dst = single && identity ? y + n0 * FN * PHW * 4 : yt;
-    const ldo = single ? OHW : ld;
-    gemm_f32(h, 0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, dst, ldo);
+    // the group's result yt (FN, g1*OHW), row stride ld, then each image's planes through the epilogue
+    gemm_f32(h, 0, 0, FN, g1 * OHW, CKK, 1, w, CKK, col, ld, 0, yt, ld);
     for (let g = 0; g < g1; g++) {
       const yn = (y >> 2) + (n0 + g) * FN * PHW;
       for (let c = 0; c < FN; c++) {
         const bias = hasBias ? f[(b >> 2) + c] : 0;
-        const s = (dst >> 2) + c * ldo + g * OHW;
+        const s = (yt >> 2) + c * ld + g * OHW;
         const d = yn + c * PHW;
         if (identity) {
           for (let i = 0; i < OHW; i++) {
