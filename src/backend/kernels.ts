@@ -90,6 +90,19 @@ export interface Kernels {
   wino_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, pad: number,
     c0: number, c1: number, dw: Ptr, scratch: Ptr): void;
 
+  // ---- conv-fused.ts (inference: the convolution with its epilogue, no backward) ----
+  /**
+   * y = maxpool(relu(conv(x, w) + b)): conv_fwd_f32's GEMMs (the same sums), then per plane a
+   * PK x PK max-pool with stride PS and pad PP (windows clipped, padding never wins) and bias +
+   * ReLU on each maximum, which equals Convolution -> Relu -> Pooling(max) bit for bit (ReLU and
+   * max are exact; NaN stays NaN). PK = PS = 1 (PP = 0): y = relu(conv(x, w) + b), no pooling.
+   * x: (N, C, H, W); w: (FN, CKK); b: (FN), read only if hasBias != 0; y: (N, FN, PH, PW) overwritten,
+   * PH = (OH + 2*PP - PK) / PS + 1 and PW likewise (floor); col: convDataScratch(N, CKK, FN, OHW) floats.
+   */
+  conv_relu_pool_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, w: Ptr, FN: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, b: Ptr, hasBias: number,
+    PK: number, PS: number, PP: number, y: Ptr, col: Ptr): void;
+
   // ---- pool.ts (P = N*C independent planes) -----------------------------------
   /** x: (P, H, W) -> y: (P, OH, OW); argmax (i32): (P, OH, OW) index h*W+w in the plane; padding never wins; ties -> first. */
   maxpool_fwd_f32(x: Ptr, P: number, H: number, W: number, KH: number, KW: number,
@@ -249,6 +262,7 @@ export const KERNEL_NAMES = [
   'im2col_f32', 'col2im_f32',
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
   'wino_filter_f32', 'wino_fwd_f32', 'wino_bwd_filter_f32',
+  'conv_relu_pool_fwd_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',
   'bias_add_rows_f32', 'bias_add_channels_f32', 'bias_grad_rows_f32', 'bias_grad_channels_f32',

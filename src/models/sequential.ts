@@ -22,6 +22,8 @@ import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import type { Layer } from '../layers/layer.js';
 import { DeviceBuffer, sameShape } from '../layers/buffer.js';
 import { Dropout } from '../layers/dropout.js';
+import { Convolution } from '../layers/convolution.js';
+import { Pooling } from '../layers/pooling.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Relu, Sigmoid } from '../layers/activation.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
@@ -148,6 +150,8 @@ export class Sequential implements Network {
   private readonly stack: BuiltStack;
   private readonly inputBuf: DeviceBuffer;
   private readonly probBuf: DeviceBuffer;
+  /** The inference forward: one step per layer, Convolution -> Relu (-> max Pooling) as one fused step. */
+  private readonly inferSteps: readonly ((x: Tensor) => Tensor)[];
 
   constructor(options: SequentialOptions, /** @internal */ settings: BuildSettings = {}) {
     const where = settings.name ?? 'Sequential';
@@ -181,6 +185,7 @@ export class Sequential implements Network {
       const prev = stack.layers[i - 1];
       if ((l instanceof Relu || l instanceof Sigmoid) && prev && IN_PLACE_AFTER.has(prev.type)) l.inPlace = true;
     });
+    this.inferSteps = inferenceSteps(stack.layers);
   }
 
   /** JSON-serializable description that rebuilds this architecture (modelFromConfig). */
@@ -433,10 +438,14 @@ export class Sequential implements Network {
     return Tensor.host(out, [N, C]);
   }
 
-  /** Runs the layers on a device input of shape (N, ...inputDim). */
+  /**
+   * Runs the layers on a device input of shape (N, ...inputDim); in inference (train false)
+   * through inferSteps, whose fused steps give the same values as the layers one by one.
+   */
   private forward(x: Tensor, train: boolean): Tensor {
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y, train);
+    if (train) for (const layer of this.layers) y = layer.forward(y, true);
+    else for (const step of this.inferSteps) y = step(y);
     return y;
   }
 
@@ -479,6 +488,33 @@ export class Sequential implements Network {
     }
     return d;
   }
+}
+
+/**
+ * The inference forward of a stack: Convolution -> Relu -> Pooling (max, windows that tile the
+ * rows: stride = size, no pad) and Convolution -> Relu become one fused call each
+ * (Convolution.forwardFused) where the convolution is direct (a Winograd one runs its layers
+ * apart, decided per input shape); every other layer runs its own forward (an overlapping or padded
+ * max-pool too: the fused kernel would pool it one window at a time, where maxpool_fwd_f32 has
+ * SIMD paths for it). Training runs the layers apart: backward needs their outputs.
+ */
+function inferenceSteps(layers: readonly Layer[]): ((x: Tensor) => Tensor)[] {
+  const steps: ((x: Tensor) => Tensor)[] = [];
+  for (let i = 0; i < layers.length;) {
+    const l = layers[i];
+    const next = layers[i + 1];
+    const after = layers[i + 2];
+    if (l instanceof Convolution && next instanceof Relu) {
+      const pool = after instanceof Pooling && after.mode === 'max' && after.stride === after.size && after.pad === 0 ? after : null;
+      const group = layers.slice(i, pool ? i + 3 : i + 2);
+      steps.push((x) => l.fusable(x.shape) ? l.forwardFused(x, pool) : group.reduce((y, layer) => layer.forward(y, false), x));
+      i += group.length;
+    } else {
+      steps.push((x) => l.forward(x, false));
+      i++;
+    }
+  }
+  return steps;
 }
 
 /** Refuses options without a Backend from createBackend(), blaming the caller's argument. */

@@ -139,6 +139,38 @@ describe('conv (forward, filter / bias / input gradients)', () => {
   }
 });
 
+describe('conv_relu_pool_fwd_f32 (fused inference convolution) and SimpleConvNet predict', () => {
+  const cases: { x: [number, number, number, number]; w: [number, number, number, number]; stride: number; pad: number; pool: [number, number, number] }[] = [
+    { x: [100, 1, 28, 28], w: [30, 1, 5, 5], stride: 1, pad: 0, pool: [2, 2, 0] }, // SimpleConvNet
+    { x: [37, 3, 17, 15], w: [11, 3, 3, 3], stride: 1, pad: 1, pool: [1, 1, 0] }, // no pooling
+    { x: [23, 4, 19, 19], w: [16, 4, 5, 3], stride: 2, pad: 2, pool: [3, 2, 1] }, // overlapping padded pool
+    { x: [61, 2, 26, 27], w: [9, 2, 3, 3], stride: 1, pad: 0, pool: [2, 2, 0] }, // odd 24x25 conv output
+  ];
+  for (const { x: xs, w: ws, stride, pad, pool: [PK, PS, PP] } of cases) {
+    it(`x ${xs.join('x')}, w ${ws.join('x')}, stride ${stride}, pad ${pad}, pool ${PK}/${PS}/${PP}`, () => {
+      const g = convGeom('test', xs, ws, stride, pad);
+      const PH = Math.floor((g.OH + 2 * PP - PK) / PS) + 1, PW = Math.floor((g.OW + 2 * PP - PK) / PS) + 1;
+      const nx = xs.reduce((a, b) => a * b), nw = ws.reduce((a, b) => a * b), ny = g.N * g.FN * PH * PW;
+      compare('conv_relu_pool', [randomF32(nx, 1), randomF32(nw, 2), randomF32(g.FN, 3), nanFilled(ny), nanFilled(colSize(g))],
+        (b, [px, pw, pb, py, col]) => b.kernels.conv_relu_pool_fwd_f32(px, g.N, g.C, g.H, g.W, pw, g.FN, g.KH, g.KW,
+          g.strideH, g.strideW, g.padH, g.padW, pb, 1, PK, PS, PP, py, col), [[3, ny]], 1);
+    });
+  }
+
+  it('SimpleConvNet predict (fused path), batch 100', () => {
+    const x = Tensor.host(randomF32(100 * 784, 61), [100, 1, 28, 28]);
+    const got = backends.map((b) => withWorkers(b, 'predict', () => {
+      const net = new SimpleConvNet({ backend: b, inputDim: [1, 28, 28], convParam: { filterNum: 30, filterSize: 5, pad: 0, stride: 1 },
+        hiddenSize: 100, outputSize: 10, weightInitStd: 0.1, seed: 9 });
+      net.setParams({ b1: randomF32(30, 62), b2: randomF32(100, 63) });
+      const y = net.predict(x).data;
+      net.dispose();
+      return new Uint8Array(y.buffer, y.byteOffset, y.byteLength).slice();
+    }).result);
+    sameBytes('predict', got);
+  });
+});
+
 describe('elementwise, pooling, bias, softmax and optimizer kernels', () => {
   const n = 300_007; // odd: a scalar tail in the last share
   const P = 1501, H = 24, W = 24; // max / avg pooling planes (2x2, stride 2)

@@ -17,6 +17,7 @@
  *   wino_fwd_f32                images, each thread with its own scratch
  *   wino_bwd_filter_f32         input channels at even boundaries (the dot path's column pairs):
  *                               each thread sums all images, in order, into its own filters
+ *   conv_relu_pool_fwd_f32      images, each thread with its own col scratch
  *   count_nonfinite_f32         ranges of n, counts added
  *
  * A split call is cut into up to CHUNKS_PER_THREAD equal chunks per thread at the alignments
@@ -236,6 +237,23 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
     });
   },
 
+  // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, PK, PS, PP, y, col): x images ->
+  // pooled y images (FN * PH * PW floats each)
+  conv_relu_pool_fwd_f32: (a, T, w) => {
+    const [, N, C, H, W, , FN, KH, KW] = a;
+    const OH = outDim(H, KH, a[9], a[11]);
+    const OW = outDim(W, KW, a[10], a[12]);
+    const yFloats = FN * outDim(OH, a[15], a[16], a[17]) * outDim(OW, a[15], a[16], a[17]);
+    const perImage = Math.max(1, 2 * FN * OH * OW * C * KH * KW);
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
+      const p = a.slice();
+      p[0] = a[0] + from * C * H * W * 4;
+      p[1] = to - from;
+      p[18] = a[18] + from * yFloats * 4;
+      return p;
+    });
+  },
+
   // (dy, N, C, HW, c0, c1, db)
   conv_bwd_bias_f32: (a, T, w) => {
     const [, N, , HW, c0, c1] = a;
@@ -281,6 +299,7 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   // floats for the whole N (a share's group is never wider)
   conv_fwd_f32: { arg: 16, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   conv_bwd_data_f32: { arg: 14, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
+  conv_relu_pool_fwd_f32: { arg: 19, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
   // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_bwd_filter: (x, dy, N, C, H, W, FN, pad, c0, c1, ...)
