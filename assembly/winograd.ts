@@ -8,15 +8,18 @@
 // plane, so no transform tests bounds. The input gradient is wino_fwd_f32 of dy with the
 // flipped, transposed filters (wino_filter_f32 with flip) and pad 2 - pad. The filter gradient
 // is G^T [sum over tiles (A dY A^T) . (B^T d B)] G, the sums being 16 GEMMs (FN, tiles) x
-// (tiles, C) accumulated over the groups in order.
+// (tiles, C): wino_grad_sums_f32 accumulates them over the groups of each of WINO_PARTS image
+// partitions in order (partitions depend on N only), wino_grad_filter_f32 adds the partitions
+// in order and applies G^T . G.
 //
 // Split calls are bit-identical to whole ones: a forward image's tiles go through the same
 // transforms and GEMM columns whatever group it lands in (a GEMM element's summation order does
-// not depend on the number of columns, gemm.ts), and every filter-gradient call sums all groups
-// in order; channel ranges start at even channels (the dot path's column pairs).
+// not depend on the number of columns, gemm.ts), and a partition's sums are the same whichever
+// call computes them.
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
 
 const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
+const WINO_PARTS: i32 = 4; // image partitions of the filter gradient (twin of WINO_PARTS in src/backend/kernels.ts)
 
 // @ts-ignore: decorator
 @inline
@@ -300,61 +303,86 @@ function grad_row(o: usize, xs: usize, n: i32, e0: v128, e1: v128): void {
   put(o + 3 * xs, f32x4.neg(e1), n);
 }
 
-export function wino_bwd_filter_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32,
-  c0: i32, c1: i32, dw: usize, scratch: usize): void {
-  // x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C, 3, 3), filters of channels c0..c1-1;
-  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, Cr, ld) | z: (16, FN, ld) | acc: (16, FN, Cr)
+/** First group of image partition p of ng groups: partitions depend on N only (WINO_PARTS). */
+// @ts-ignore: decorator
+@inline
+function part_start(p: i32, ng: i32): i32 {
+  return (p * ng) / WINO_PARTS;
+}
+
+export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32,
+  p0: i32, p1: i32, sums: usize, scratch: usize): void {
+  // x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums: (WINO_PARTS, 16, FN, C), partitions p0..p1-1:
+  // sums[p][xi] = sum over the groups of partition p, in order, of Z_xi V_xi^T (zeros if empty);
+  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, C, ld) | z: (16, FN, ld)
+  if (FN <= 0 || C <= 0 || p1 <= p0) return;
+  const axs = <usize>(FN * C) << 2;
   const OH = H + 2 * pad - 2;
   const OW = W + 2 * pad - 2;
-  if (FN <= 0 || c1 <= c0) return;
-  const Cr = c1 - c0;
-  const filterBytes = <usize>(C * 9) << 2;
   if (N <= 0 || OH <= 0 || OW <= 0) {
-    for (let f = 0; f < FN; f++) memory.fill(dw + <usize>f * filterBytes + (<usize>(c0 * 9) << 2), 0, <usize>(Cr * 9) << 2);
+    memory.fill(sums + <usize>p0 * 16 * axs, 0, <usize>(p1 - p0) * 16 * axs);
     return;
   }
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const TWq = round4(TW);
   const T = tiles_per_image(OH, OW);
   const G = wino_group(N, T);
+  const ng = (N + G - 1) / G;
   const ld = wino_ld(G * T);
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2, Wd = 2 * TWq;
   const p = scratch;
   const d = p + (<usize>round4(Hp * Wp) << 2);
   const v = d + (<usize>(2 * TH * Wd) << 2);
-  const z = v + (<usize>(16 * Cr) * <usize>ld << 2);
-  const acc = z + (<usize>(16 * FN) * <usize>ld << 2);
+  const z = v + (<usize>(16 * C) * <usize>ld << 2);
   memory.fill(p, 0, v - p);
   const ld4 = <usize>ld << 2;
-  const vxs = <usize>Cr * ld4;
+  const vxs = <usize>C * ld4;
   const zxs = <usize>FN * ld4;
-  const axs = <usize>(FN * Cr) << 2;
   const planeBytes = <usize>(H * W) << 2;
   const outBytes = <usize>(OH * OW) << 2;
   const owBytes = <usize>OW << 2;
-  for (let n0 = 0; n0 < N; n0 += G) {
-    const g1 = min(G, N - n0);
-    for (let g = 0; g < g1; g++) {
-      const col = <usize>(g * T) << 2;
-      for (let c = c0; c < c1; c++) {
-        fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
-        input_tiles(p, TH, TW, Wp, v + <usize>(c - c0) * ld4 + col, vxs);
+  for (let part = p0; part < p1; part++) {
+    const s = sums + <usize>part * 16 * axs;
+    const q0 = part_start(part, ng), q1 = part_start(part + 1, ng);
+    if (q1 == q0) memory.fill(s, 0, 16 * axs);
+    for (let q = q0; q < q1; q++) {
+      const n0 = q * G;
+      const g1 = min(G, N - n0);
+      for (let g = 0; g < g1; g++) {
+        const col = <usize>(g * T) << 2;
+        for (let c = 0; c < C; c++) {
+          fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
+          input_tiles(p, TH, TW, Wp, v + <usize>c * ld4 + col, vxs);
+        }
+        for (let f = 0; f < FN; f++) {
+          const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
+          for (let r = 0; r < OH; r++) memory.copy(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, owBytes);
+          grad_tiles(d, TH, TW, Wd, z + <usize>f * ld4 + col, zxs);
+        }
       }
-      for (let f = 0; f < FN; f++) {
-        const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
-        for (let r = 0; r < OH; r++) memory.copy(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, owBytes);
-        grad_tiles(d, TH, TW, Wd, z + <usize>f * ld4 + col, zxs);
+      for (let xi = 0; xi < 16; xi++) {
+        gemm_nt_dots_f32(FN, C, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, q == q0 ? 0 : 1, s + <usize>xi * axs, C);
       }
     }
-    for (let xi = 0; xi < 16; xi++) {
-      gemm_nt_dots_f32(FN, Cr, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, n0 == 0 ? 0 : 1, acc + <usize>xi * axs, Cr);
-    }
+  }
+}
+
+export function wino_grad_filter_f32(sums: usize, FN: i32, C: i32, dw: usize): void {
+  // sums: (WINO_PARTS, 16, FN, C) -> dw: (FN, C, 3, 3) = G^T acc G per (f, c), acc = the partitions
+  // added in order into sums[0] (so sums is clobbered)
+  const axs = <usize>(FN * C) << 2;
+  const n: usize = axs << 4;
+  for (let part = 1; part < WINO_PARTS; part++) {
+    const s = sums + <usize>part * n;
+    let i: usize = 0;
+    for (; i + 16 <= n; i += 16) v128.store(sums + i, f32x4.add(v128.load(sums + i), v128.load(s + i)));
+    for (; i < n; i += 4) store<f32>(sums + i, load<f32>(sums + i) + load<f32>(s + i));
   }
   // dw = G^T acc G per filter: t = G^T acc (3x4), then t G (3x3)
   for (let f = 0; f < FN; f++) {
-    for (let c = c0; c < c1; c++) {
-      const o = acc + (<usize>(f * Cr + c - c0) << 2);
-      const out = dw + <usize>f * filterBytes + (<usize>(c * 9) << 2);
+    for (let c = 0; c < C; c++) {
+      const o = sums + (<usize>(f * C + c) << 2);
+      const out = dw + (<usize>((f * C + c) * 9) << 2);
       for (let a = 0; a < 3; a++) {
         // row a of G^T: (1, .5, .5, 0), (0, .5, -.5, 0), (0, .5, .5, 1)
         const t0 = gt_row(o, axs, a, 0), t1 = gt_row(o, axs, a, 1), t2 = gt_row(o, axs, a, 2), t3 = gt_row(o, axs, a, 3);

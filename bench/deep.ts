@@ -23,7 +23,7 @@ import { Random } from '../src/random.js';
 import { BATCH, placeBatches, type BenchData } from './e2e.js';
 import { profileStep } from './step.js';
 import { gemmFlops, gemmShapeLabel, type GemmShape } from './kernels.js';
-import { winoFilterScratch, winoFwdScratch } from '../src/backend/kernels.js';
+import { WINO_PARTS, winoFwdScratch, winoSumsScratch } from '../src/backend/kernels.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
 import type { Failure, Figure, Impl, ProfileRow } from './types.js';
 
@@ -163,8 +163,11 @@ function convKernelFigures(backend: Backend, impl: Impl, b: { fast: Budget; slow
       name: `${c.name} wino_bwd_filter (batch, effective)`, shape, work: flops,
       setup: (alloc) => {
         const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
-        const s = alloc(winoFilterScratch(N, c.C, c.FN, OH, OW));
-        return () => k.wino_bwd_filter_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, c.C, dw, s);
+        const sums = alloc(WINO_PARTS * u); const s = alloc(winoSumsScratch(N, c.C, c.FN, OH, OW));
+        return () => {
+          k.wino_grad_sums_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, WINO_PARTS, sums, s);
+          k.wino_grad_filter_f32(sums, c.FN, c.C, dw);
+        };
       },
     });
     if (c.C > 1) {

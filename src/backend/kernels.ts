@@ -69,8 +69,8 @@ export interface Kernels {
   // OH = H + 2*pad - 2, OW likewise; the output is cut into 2x2 tiles (TH x TW per image, the
   // last row / column of tiles clipped when OH / OW is odd), each computed from a 4x4 input tile
   // as A^T [(G g G^T) . (B^T d B)] A; the 16 elementwise products over all channels are 16 GEMMs
-  // over groups of winoGeom(N, OH, OW).G images. Splitting rules as for conv.ts: images (forward),
-  // channels at even boundaries (filter gradient); results are bit-identical for every split.
+  // over groups of winoGeom(N, OH, OW).G images. Splitting rules: images (forward), image
+  // partitions (the filter gradient's sums); results are bit-identical for every split.
   /**
    * w: (FN, C, 3, 3) -> u: (16, FN, C) = G g G^T for g = w[f][c]; flip != 0: u: (16, C, FN) of the
    * input gradient's filters, g = w[f][c] rotated by 180 degrees (wino_fwd_f32 of dy with pad 2 - pad).
@@ -83,12 +83,18 @@ export interface Kernels {
   wino_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
     b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void;
   /**
-   * x: (N, C, H, W); dy: (N, FN, OH, OW) -> dw: (FN, C, 3, 3), only the filters of channels
-   * c0 <= c < c1 overwritten (sums over the groups of images in order); N == 0 writes zeros;
-   * scratch: winoFilterScratch(N, c1 - c0, FN, OH, OW) floats.
+   * The filter gradient's transformed sums: x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums:
+   * (WINO_PARTS, 16, FN, C), only partitions p0 <= p < p1 overwritten, each with the sum over
+   * its groups of images (winoPartStart), in order (zeros for an empty partition or N == 0);
+   * scratch: winoSumsScratch(N, C, FN, OH, OW) floats.
    */
-  wino_bwd_filter_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, pad: number,
-    c0: number, c1: number, dw: Ptr, scratch: Ptr): void;
+  wino_grad_sums_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, pad: number,
+    p0: number, p1: number, sums: Ptr, scratch: Ptr): void;
+  /**
+   * sums: (WINO_PARTS, 16, FN, C) of wino_grad_sums_f32 -> dw: (FN, C, 3, 3) overwritten with
+   * G^T (sums[0] + sums[1] + ..., added in order) G; sums is clobbered.
+   */
+  wino_grad_filter_f32(sums: Ptr, FN: number, C: number, dw: Ptr): void;
 
   // ---- conv-fused.ts (inference: the convolution with its epilogue, no backward) ----
   /**
@@ -250,10 +256,23 @@ export function winoFwdScratch(N: number, C: number, FN: number, OH: number, OW:
   return g.planeFloats + 16 * (C + FN) * g.ld + 4;
 }
 
-/** Scratch floats of wino_bwd_filter_f32 on `Cr` channels: both planes, (16, Cr, ld), (16, FN, ld) and the (16, FN, Cr) sums. */
-export function winoFilterScratch(N: number, Cr: number, FN: number, OH: number, OW: number): number {
+/**
+ * Image partitions of the Winograd filter gradient: partition p sums the groups
+ * winoPartStart(p, ng) <= q < winoPartStart(p + 1, ng) of the ng = ceil(N / G) groups, then the
+ * partitions are added in order. They depend on N only, so the sums are the same for every
+ * thread count; a threaded kernel set computes up to WINO_PARTS of them at once.
+ */
+export const WINO_PARTS = 4;
+
+/** First group of image partition p of `ng` groups (twin of part_start in assembly/winograd.ts). */
+export function winoPartStart(p: number, ng: number): number {
+  return Math.floor((p * ng) / WINO_PARTS);
+}
+
+/** Scratch floats of wino_grad_sums_f32: both planes, (16, C, ld) and (16, FN, ld) tiles. */
+export function winoSumsScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = winoGeom(N, OH, OW);
-  return g.planeFloats + g.dyPlaneFloats + 16 * (Cr + FN) * g.ld + 16 * FN * Cr;
+  return g.planeFloats + g.dyPlaneFloats + 16 * (C + FN) * g.ld;
 }
 
 /** Names of every kernel, used to check that a module exports the whole ABI. */
@@ -261,7 +280,7 @@ export const KERNEL_NAMES = [
   'gemm_f32', 'gemm_nt_dots_f32',
   'im2col_f32', 'col2im_f32',
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
-  'wino_filter_f32', 'wino_fwd_f32', 'wino_bwd_filter_f32',
+  'wino_filter_f32', 'wino_fwd_f32', 'wino_grad_sums_f32', 'wino_grad_filter_f32',
   'conv_relu_pool_fwd_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',

@@ -1,8 +1,9 @@
 /**
- * Convolution layer (the course's Convolution): per-image im2col + GEMM via ops/conv.ts.
+ * Convolution layer (the course's Convolution), computed by ops/conv.ts: im2col + GEMM over
+ * groups of images, or Winograd F(2x2, 3x3) where convAlgo picks it (per input shape).
  *   x: (N, C, H, W)  W: (FN, C, FH, FW)  b: (FN)  -> y: (N, FN, OH, OW)
  *   backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); dW (FN, C, FH, FW), db (FN) kept on the layer.
- *   scratch: col, dcol (C*FH*FW, OH*OW) for one image.
+ *   scratch: col, dcol: colSize(geometry) floats each (ops/conv.ts).
  */
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';

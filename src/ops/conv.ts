@@ -3,18 +3,19 @@
  *   direct     im2col + GEMM over groups of images (Caffe layout): conv_fwd_f32 / conv_bwd_*_f32
  *   winograd   F(2x2, 3x3) for 3x3 stride-1 convolutions with pad <= 2 over enough channels:
  *              wino_filter_f32, wino_fwd_f32 (forward, and the input gradient as the forward
- *              of dy with the flipped filters), wino_bwd_filter_f32
+ *              of dy with the flipped filters), wino_grad_sums_f32 + wino_grad_filter_f32
  * Both agree to float rounding (tests/kernels/winograd.test.ts); a threaded kernel set splits
  * either across threads with bit-identical results (src/backend/threads/).
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
  *   col, dcol: colSize floats of scratch (im2col matrices of a group of images, or the
- *              Winograd filter transform (16, FN, C) followed by the kernels' scratch)
+ *              Winograd filter transform (16, FN, C), or in backward the filter gradient's
+ *              sums (WINO_PARTS, 16, FN, C), followed by the kernels' scratch)
  *
  * Used by the Convolution layer and by conv2d; shapes are checked by convGeom.
  */
 import type { Backend } from '../backend/backend.js';
-import { convDataScratch, convFilterScratch, winoFilterScratch, winoFwdScratch, type Kernels, type Ptr } from '../backend/kernels.js';
+import { WINO_PARTS, convDataScratch, convFilterScratch, winoFwdScratch, winoSumsScratch, type Kernels, type Ptr } from '../backend/kernels.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
 import { Tensor, fmtShape, type Shape } from '../tensor.js';
 import { checkBackendArg, checkOptionsArg, checkTensorArg, runOnDevice } from './on-device.js';
@@ -64,8 +65,9 @@ export function convAlgo(g: ConvGeom): ConvAlgo {
 /** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
 export function colSize(g: ConvGeom, algo: ConvAlgo = convAlgo(g)): number {
   if (algo === 'winograd') {
-    return 16 * g.FN * g.C + Math.max(winoFwdScratch(g.N, g.C, g.FN, g.OH, g.OW), winoFwdScratch(g.N, g.FN, g.C, g.H, g.W),
-      winoFilterScratch(g.N, g.C, g.FN, g.OH, g.OW));
+    const u = 16 * g.FN * g.C;
+    return Math.max(u + Math.max(winoFwdScratch(g.N, g.C, g.FN, g.OH, g.OW), winoFwdScratch(g.N, g.FN, g.C, g.H, g.W)),
+      WINO_PARTS * u + winoSumsScratch(g.N, g.C, g.FN, g.OH, g.OW));
   }
   const CKK = g.C * g.KH * g.KW;
   const OHW = g.OH * g.OW;
@@ -90,7 +92,8 @@ export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: 
 export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr, algo: ConvAlgo = convAlgo(g)): void {
   if (algo === 'winograd') {
-    k.wino_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, g.C, dw, col);
+    k.wino_grad_sums_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, WINO_PARTS, col, col + WINO_PARTS * 64 * g.FN * g.C);
+    k.wino_grad_filter_f32(col, g.FN, g.C, dw);
   } else {
     const CKK = g.C * g.KH * g.KW;
     k.conv_bwd_filter_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, 0, CKK, dw, col);

@@ -1,8 +1,8 @@
-// The Winograd F(2x2, 3x3) kernels (wino_filter_f32, wino_fwd_f32, wino_bwd_filter_f32), Wasm
+// The Winograd F(2x2, 3x3) kernels (wino_filter_f32, wino_fwd_f32, wino_grad_sums_f32 + wino_grad_filter_f32), Wasm
 // and JS, against the float64 direct definitions of tests/kernels/conv-ref.ts on random
 // geometries (fast-check, seeded): 3x3 filters, stride 1, pad 0..2, odd and even output sizes
-// (clipped edge tiles), sizes around the 4-tile SIMD quads, groups of several images, partial
-// channel ranges of the filter gradient (the filters outside must keep their values).
+// (clipped edge tiles), sizes around the 4-tile SIMD quads, groups of several images, the
+// filter gradient's image partitions computed in separate calls (bit-identical to one call).
 //
 // Tolerance: the direct bound of conv-ref.ts times WINO_SLACK (2 is the least that passes here).
 // The transforms combine up to 16
@@ -12,7 +12,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { harness, randomF32, type Harness } from '../helpers/harness.js';
-import { winoFilterScratch, winoFwdScratch, winoGeom } from '../../src/backend/kernels.js';
+import { WINO_PARTS, winoFwdScratch, winoGeom, winoPartStart, winoSumsScratch } from '../../src/backend/kernels.js';
 import { SENTINEL, expectClose, outH, outW, refData, refFilter, refForward, type G, type Ref } from './conv-ref.js';
 
 const SEED = 20261202;
@@ -91,27 +91,57 @@ describe('wino_filter_f32 with flip: the input gradient as wino_fwd_f32 of dy wi
   });
 });
 
-describe('wino_bwd_filter_f32', () => {
-  it('matches the direct filter gradient on a channel range and leaves the other filters alone', () => {
-    fc.assert(fc.property(geom, fc.integer(), fc.nat(), fc.nat(), (g, seed, ra, rb) => {
-      const OH = outH(g), OW = outW(g), K = g.C * 9;
-      const c0 = ra % (g.C + 1), c1 = c0 + (rb % (g.C - c0 + 1));
+/**
+ * wino_grad_sums_f32 over partitions [0, split) and [split, WINO_PARTS) in two calls (or one when
+ * split is 0), then wino_grad_filter_f32: dw (FN, C, 3, 3), and the sums' bytes before the finish.
+ */
+function winoFilterGrad(h: Harness, g: G, x: Float32Array, dy: Float32Array, split: number): { dw: Float32Array; sums: Float32Array } {
+  const OH = outH(g), OW = outW(g), n = WINO_PARTS * 16 * g.FN * g.C;
+  const sums = h.putF32(new Float32Array(n).fill(SENTINEL));
+  const xp = h.putF32(x), dyp = h.putF32(dy);
+  const scratch = h.alloc(Math.max(1, winoSumsScratch(g.N, g.C, g.FN, OH, OW)));
+  for (const [p0, p1] of split > 0 ? [[0, split], [split, WINO_PARTS]] : [[0, WINO_PARTS]]) {
+    h.k.wino_grad_sums_f32(xp, dyp, g.N, g.C, g.H, g.W, g.FN, g.pH, p0, p1, sums, scratch);
+  }
+  const before = h.getF32(sums, n).slice();
+  const dw = h.putF32(new Float32Array(g.FN * g.C * 9).fill(SENTINEL));
+  h.k.wino_grad_filter_f32(sums, g.FN, g.C, dw);
+  return { dw: h.getF32(dw, g.FN * g.C * 9), sums: before };
+}
+
+describe('wino_grad_sums_f32 + wino_grad_filter_f32 (the filter gradient)', () => {
+  it('matches the direct filter gradient, and partitions computed apart equal one call bit for bit', () => {
+    fc.assert(fc.property(geom, fc.integer(), fc.integer({ min: 1, max: WINO_PARTS - 1 }), (g, seed, split) => {
+      const OH = outH(g), OW = outW(g);
       const x = randomF32(g.N * g.C * g.H * g.W, seed), dy = randomF32(g.N * g.FN * OH * OW, seed + 1);
       const ref = slack(refFilter(g, x, dy));
       each((h, name) => {
-        const dw = h.putF32(new Float32Array(g.FN * K).fill(SENTINEL));
-        h.k.wino_bwd_filter_f32(h.putF32(x), h.putF32(dy), g.N, g.C, g.H, g.W, g.FN, g.pH, c0, c1, dw,
-          h.alloc(Math.max(1, winoFilterScratch(g.N, c1 - c0, g.FN, OH, OW))));
-        expectClose(`${name} dw [${c0}, ${c1})`, h.getF32(dw, g.FN * K), ref, (i) => i % K < c0 * 9 || i % K >= c1 * 9);
+        const whole = winoFilterGrad(h, g, x, dy, 0);
+        expectClose(`${name} dw`, whole.dw, ref);
+        const apart = winoFilterGrad(h, g, x, dy, split);
+        expect(Buffer.from(apart.sums.buffer).equals(Buffer.from(whole.sums.buffer)), `${name} sums, split at partition ${split}`).toBe(true);
       });
     }), { seed: SEED + 2, numRuns: 80 });
   });
 
+  it('computes the deep net\'s shapes (several groups in each partition, partitions of unequal size)', () => {
+    for (const [N, C, H, FN, p] of [[130, 2, 8, 3, 1], [40, 3, 14, 4, 2], [23, 2, 28, 3, 1]]) {
+      const g: G = { N, C, H, W: H, FN, KH: 3, KW: 3, sH: 1, sW: 1, pH: p, pW: p };
+      const wg = winoGeom(N, outH(g), outW(g));
+      const ng = Math.ceil(N / wg.G);
+      expect(winoPartStart(1, ng)).toBeGreaterThan(1); // more than one group in the first partition
+      const x = randomF32(N * C * H * H, N), dy = randomF32(N * FN * outH(g) * outW(g), C);
+      const ref = slack(refFilter(g, x, dy));
+      each((h, name) => expectClose(`${name} dw`, winoFilterGrad(h, g, x, dy, 2).dw, ref));
+    }
+  });
+
   it('writes zeros for an empty batch', () => {
     each((h) => {
-      const dw = h.putF32(new Float32Array(3 * 18).fill(SENTINEL));
-      h.k.wino_bwd_filter_f32(h.putF32([0]), h.putF32([0]), 0, 2, 5, 5, 3, 1, 1, 2, dw, h.alloc(64));
-      h.getF32(dw, 54).forEach((v, i) => expect(v).toBe(i % 18 >= 9 ? 0 : SENTINEL));
+      const g: G = { N: 0, C: 2, H: 5, W: 5, FN: 3, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1 };
+      const { dw, sums } = winoFilterGrad(h, g, new Float32Array(1), new Float32Array(1), 1);
+      sums.forEach((v) => expect(v).toBe(0));
+      dw.forEach((v) => expect(v).toBe(0));
     });
   });
 });

@@ -4,7 +4,7 @@
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm.js';
-import { winoGeom, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, winoGeom, winoPartStart, type WinoGeom } from '../kernels.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
 const G9 = new Float64Array(9);
@@ -132,69 +132,89 @@ export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
 }
 
 /**
- * x: (N, C, H, W); dy: (N, FN, OH, OW), OH = H + 2*pad - 2 -> dw: (FN, C, 3, 3), only the filters of
- * channels c0 <= c < c1 overwritten, with G^T (sum over groups of winoGeom(N, OH, OW).G images, in
- * order, of Z_xi V_xi^T) G; scratch: winoFilterScratch(N, c1 - c0, FN, OH, OW) floats.
+ * x: (N, C, H, W); dy: (N, FN, OH, OW), OH = H + 2*pad - 2 -> sums: (WINO_PARTS, 16, FN, C),
+ * partitions p0 <= p < p1 overwritten with the sum over the groups of winoGeom(N, OH, OW).G images
+ * of partition p (winoPartStart), in order, of Z_xi V_xi^T (zeros for an empty one);
+ * scratch: winoSumsScratch(N, C, FN, OH, OW) floats.
  */
-export function wino_bwd_filter_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
-  pad: number, c0: number, c1: number, dw: Ptr, scratch: Ptr): void {
+export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
+  pad: number, p0: number, p1: number, sums: Ptr, scratch: Ptr): void {
+  if (FN <= 0 || C <= 0 || p1 <= p0) return;
   const OH = H + 2 * pad - 2;
   const OW = W + 2 * pad - 2;
-  if (FN <= 0 || c1 <= c0) return;
   const f32 = h.f32;
-  const Cr = c1 - c0;
+  const part = 16 * FN * C;
   if (N <= 0 || OH <= 0 || OW <= 0) {
-    for (let f = 0; f < FN; f++) f32.fill(0, (dw >> 2) + (f * C + c0) * 9, (dw >> 2) + (f * C + c1) * 9);
+    f32.fill(0, (sums >> 2) + p0 * part, (sums >> 2) + p1 * part);
     return;
   }
   const wg = winoGeom(N, OH, OW);
+  const ng = Math.ceil(N / wg.G);
   const p = scratch >> 2;
   const d = p + wg.planeFloats;
   const v = d + wg.dyPlaneFloats;
-  const z = v + 16 * Cr * wg.ld;
-  const acc = z + 16 * FN * wg.ld;
+  const z = v + 16 * C * wg.ld;
   f32.fill(0, p, v);
   const Wd = 2 * wg.TWq;
-  for (let n0 = 0; n0 < N; n0 += wg.G) {
-    const g1 = Math.min(wg.G, N - n0);
-    for (let g = 0; g < g1; g++) {
-      for (let c = c0; c < c1; c++) {
-        fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
-        inputTiles(f32, p, wg, v + (c - c0) * wg.ld + g * wg.T, Cr * wg.ld);
-      }
-      for (let f = 0; f < FN; f++) {
-        const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
-        for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
-        const xs = FN * wg.ld;
-        for (let ti = 0; ti < wg.TH; ti++) {
-          for (let tj = 0; tj < wg.TW; tj++) {
-            const q = d + 2 * ti * Wd + 2 * tj;
-            const d00 = f32[q], d01 = f32[q + 1], d10 = f32[q + Wd], d11 = f32[q + Wd + 1];
-            // R = A dY (4x2), then Z = R A^T (4x4)
-            const R = R8;
-            R[0] = d00; R[1] = d01; R[2] = d00 + d10; R[3] = d01 + d11;
-            R[4] = d00 - d10; R[5] = d01 - d11; R[6] = -d10; R[7] = -d11;
-            const o = z + f * wg.ld + g * wg.T + ti * wg.TW + tj;
-            for (let i = 0; i < 4; i++) {
-              const r0 = R[2 * i], r1 = R[2 * i + 1];
-              f32[o + (i * 4) * xs] = r0;
-              f32[o + (i * 4 + 1) * xs] = r0 + r1;
-              f32[o + (i * 4 + 2) * xs] = r0 - r1;
-              f32[o + (i * 4 + 3) * xs] = -r1;
+  for (let pi = p0; pi < p1; pi++) {
+    const s = (sums >> 2) + pi * part;
+    const q0 = winoPartStart(pi, ng), q1 = winoPartStart(pi + 1, ng);
+    if (q1 === q0) f32.fill(0, s, s + part);
+    for (let q = q0; q < q1; q++) {
+      const n0 = q * wg.G;
+      const g1 = Math.min(wg.G, N - n0);
+      for (let g = 0; g < g1; g++) {
+        for (let c = 0; c < C; c++) {
+          fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
+          inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
+        }
+        for (let f = 0; f < FN; f++) {
+          const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
+          for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
+          const xs = FN * wg.ld;
+          for (let ti = 0; ti < wg.TH; ti++) {
+            for (let tj = 0; tj < wg.TW; tj++) {
+              const t0 = d + 2 * ti * Wd + 2 * tj;
+              const d00 = f32[t0], d01 = f32[t0 + 1], d10 = f32[t0 + Wd], d11 = f32[t0 + Wd + 1];
+              // R = A dY (4x2), then Z = R A^T (4x4)
+              const R = R8;
+              R[0] = d00; R[1] = d01; R[2] = d00 + d10; R[3] = d01 + d11;
+              R[4] = d00 - d10; R[5] = d01 - d11; R[6] = -d10; R[7] = -d11;
+              const o = z + f * wg.ld + g * wg.T + ti * wg.TW + tj;
+              for (let i = 0; i < 4; i++) {
+                const r0 = R[2 * i], r1 = R[2 * i + 1];
+                f32[o + (i * 4) * xs] = r0;
+                f32[o + (i * 4 + 1) * xs] = r0 + r1;
+                f32[o + (i * 4 + 2) * xs] = r0 - r1;
+                f32[o + (i * 4 + 3) * xs] = -r1;
+              }
             }
           }
         }
       }
-    }
-    for (let xi = 0; xi < 16; xi++) {
-      gemm_nt_dots_f32(h, FN, Cr, g1 * wg.T, 1, (z + xi * FN * wg.ld) * 4, wg.ld, (v + xi * Cr * wg.ld) * 4, wg.ld,
-        n0 === 0 ? 0 : 1, (acc + xi * FN * Cr) * 4, Cr);
+      for (let xi = 0; xi < 16; xi++) {
+        gemm_nt_dots_f32(h, FN, C, g1 * wg.T, 1, (z + xi * FN * wg.ld) * 4, wg.ld, (v + xi * C * wg.ld) * 4, wg.ld,
+          q === q0 ? 0 : 1, (s + xi * FN * C) * 4, C);
+      }
     }
   }
-  const xs = FN * Cr;
+}
+
+/**
+ * sums: (WINO_PARTS, 16, FN, C) of wino_grad_sums_f32 -> dw: (FN, C, 3, 3) = G^T acc G, acc = the
+ * partitions added in order into sums[0] (clobbered).
+ */
+export function wino_grad_filter_f32(h: Heap, sums: Ptr, FN: number, C: number, dw: Ptr): void {
+  const f32 = h.f32;
+  const acc = sums >> 2;
+  const xs = FN * C;
+  for (let pi = 1; pi < WINO_PARTS; pi++) {
+    const s = acc + pi * 16 * xs;
+    for (let i = 0; i < 16 * xs; i++) f32[acc + i] += f32[s + i];
+  }
   for (let f = 0; f < FN; f++) {
-    for (let c = c0; c < c1; c++) {
-      const o = acc + f * Cr + (c - c0);
+    for (let c = 0; c < C; c++) {
+      const o = acc + f * C + c;
       // T = G^T acc (3x4), then dw = T G (3x3)
       const t = T16;
       for (let j = 0; j < 4; j++) {

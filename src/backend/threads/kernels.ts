@@ -15,8 +15,8 @@
  *                               sums all images, in order, into its own columns
  *   conv_bwd_bias_f32           channels
  *   wino_fwd_f32                images, each thread with its own scratch
- *   wino_bwd_filter_f32         input channels at even boundaries (the dot path's column pairs):
- *                               each thread sums all images, in order, into its own filters
+ *   wino_grad_sums_f32          image partitions (WINO_PARTS, fixed by N): each thread sums
+ *                               the groups of its partitions, in order, into their own sums
  *   conv_relu_pool_fwd_f32      images, each thread with its own col scratch
  *   count_nonfinite_f32         ranges of n, counts added
  *
@@ -31,7 +31,7 @@
  * without a rule (im2col/col2im of one image, losses, batch norm, bias gradients of affine
  * layers) run on the calling thread.
  */
-import { KERNEL_NAMES, convDataScratch, convFilterScratch, winoFilterScratch, winoFwdScratch, type Kernels } from '../kernels.js';
+import { KERNEL_NAMES, WINO_PARTS, convDataScratch, convFilterScratch, winoFwdScratch, winoSumsScratch, type Kernels } from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
 import { MAX_CHUNKS } from './protocol.js';
@@ -222,17 +222,14 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
       return p;
     });
   },
-  // (x, dy, N, C, H, W, FN, pad, c0, c1, dw, scratch): channel shares start at even channels.
-  // Every share transforms all of dy, so it is cut into one share per thread, not into chunks.
-  wino_bwd_filter_f32: (a, T, w) => {
-    const N = a[2], FN = a[6], c0 = a[8], c1 = a[9];
-    if (c1 <= c0 || c0 % 2 !== 0) return unsplit(a);
-    const perChannel = Math.max(1, 8 * FN * winoOHW(a, 4, 7) * N);
-    const parts = w ? T : Math.max(1, Math.round(T / CHUNKS_PER_THREAD));
-    return byBounds(splitRange(c1 - c0, parts, 2, Math.ceil(MIN_FLOPS / perChannel), w), (from, to) => {
+  // (x, dy, N, C, H, W, FN, pad, p0, p1, sums, scratch): ranges of image partitions
+  wino_grad_sums_f32: (a, T, w) => {
+    const N = a[2], FN = a[6], p0 = a[8], p1 = a[9];
+    const perPart = Math.max(1, (8 * FN * winoOHW(a, 4, 7) * a[3] * N) / WINO_PARTS);
+    return byBounds(splitRange(p1 - p0, T, 1, Math.ceil(MIN_FLOPS / perPart), w), (from, to) => {
       const p = a.slice();
-      p[8] = c0 + from;
-      p[9] = c0 + to;
+      p[8] = p0 + from;
+      p[9] = p0 + to;
       return p;
     });
   },
@@ -302,9 +299,9 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   conv_relu_pool_fwd_f32: { arg: 19, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
-  // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_bwd_filter: (x, dy, N, C, H, W, FN, pad, c0, c1, ...)
+  // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_grad_sums: (x, dy, N, C, H, W, FN, pad, p0, p1, ...)
   wino_fwd_f32: { arg: 11, bytes: (a) => winoFwdScratch(a[1], a[2], a[6], a[3] + 2 * a[7] - 2, a[4] + 2 * a[7] - 2) * 4 },
-  wino_bwd_filter_f32: { arg: 11, bytes: (a) => winoFilterScratch(a[2], a[9] - a[8], a[6], a[4] + 2 * a[7] - 2, a[5] + 2 * a[7] - 2) * 4 },
+  wino_grad_sums_f32: { arg: 11, bytes: (a) => winoSumsScratch(a[2], a[3], a[6], a[4] + 2 * a[7] - 2, a[5] + 2 * a[7] - 2) * 4 },
 };
 
 /** Kernels whose split results are added (the others return nothing). */
