@@ -36,22 +36,32 @@ const ROWS: Record<string, { group: 'deep' | 'e2e'; name: string }> = {
   'simple infer': { group: 'e2e', name: E2E.infer100 },
 };
 
-export function runTorch(threads: number[], data: BenchData, quick: boolean, log: (s: string) => void): TorchRun {
-  const run: TorchRun = { figures: [], failures: [], impls: [], notes: [] };
+/** The python3 with torch and the peer script, or why the PyTorch peer is skipped. */
+export function findTorch(): { python: string; path: string } | { skip: string } {
   const path = script();
-  if (!path) {
-    run.notes.push('PyTorch peer skipped: bench/peers-torch.py not found.');
-    return run;
-  }
-  const input = Buffer.concat([
+  if (!path) return { skip: 'PyTorch peer skipped: bench/peers-torch.py not found.' };
+  const python = PYTHONS.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) return { skip: 'PyTorch peer skipped: no python3 with torch here (Debian: apt-get install python3-torch).' };
+  return { python, path };
+}
+
+/** The script's stdin: the first batch's (100, 1, 28, 28) float32 images, then its 100 int32 labels. */
+export function torchInput(data: BenchData): Buffer {
+  return Buffer.concat([
     Buffer.from(data.x.buffer, data.x.byteOffset, BATCH * SAMPLE * 4),
     Buffer.from(data.t.buffer, data.t.byteOffset, BATCH * 4),
   ]);
-  const python = PYTHONS.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-  if (!python) {
-    run.notes.push('PyTorch peer skipped: no python3 with torch here (Debian: apt-get install python3-torch).');
+}
+
+export function runTorch(threads: number[], data: BenchData, quick: boolean, log: (s: string) => void): TorchRun {
+  const run: TorchRun = { figures: [], failures: [], impls: [], notes: [] };
+  const found = findTorch();
+  if ('skip' in found) {
+    run.notes.push(found.skip);
     return run;
   }
+  const { python, path } = found;
+  const input = torchInput(data);
   for (const n of threads) {
     const impl = `torch-${n}t`;
     log(`peers: PyTorch, ${n} thread${n > 1 ? 's' : ''}`);

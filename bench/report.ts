@@ -202,7 +202,7 @@ export function buildTables(r: BenchResults): Table[] {
     notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.',
       'wino_* rows: the same convolutions by Winograd F(2x2, 3x3) (filter transform included), at "effective" GFLOP/s: the direct algorithm\'s FLOP over Winograd\'s time, so they compare with the conv_* rows and may exceed the peak (Winograd does 16 multiplies per 2x2 tile and channel where the direct algorithm does 36). The library uses Winograd for 3x3 stride-1 convolutions over >= 8 input channels (conv2-conv6 here).'],
   });
-  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r), t5, t6,
+  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r), t5, pairedTorchTable(r), t6,
     scalingTable(r, true), profileTable(r, true)]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
   if (other.length) {
@@ -252,6 +252,21 @@ function scalingTable(r: BenchResults, deep = false): Table | null {
     rows: rows.map((x) => [x.name, String(x.threads), imgs(x.oneThreadMs), imgs(x.ms), fmtRatio(x.ratio),
       `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
     notes: ['Every thread count on a backend of its own, all alive at once; each round times one trial of each back to back, each trial after one untimed call, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart). Images/s at the median trial.'],
+  };
+}
+
+/** DeepConvNet against PyTorch in paired rounds (bench/paired-torch.ts): one row per case and thread count. */
+function pairedTorchTable(r: BenchResults): Table | null {
+  const rows = r.deepTorchPaired ?? [];
+  if (!rows.length) return null;
+  const imgs = (ms: number) => fmtNum((BATCH_IMAGES * 1000) / ms);
+  return {
+    title: 'Wasm against PyTorch in paired rounds: DeepConvNet, batch 100 (images/s)',
+    head: ['case', 'threads', 'Wasm', 'PyTorch', 'Wasm / PyTorch, median of rounds', 'range', 'rounds'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((x) => [x.name, String(x.threads), imgs(x.ms), imgs(x.peerMs), fmtRatio(x.ratio),
+      `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
+    notes: [`The plain-SIMD Wasm backend and PyTorch ${rows[0].peerVersion} CPU (one child python3 per thread count, kept alive) at the same thread count; each round times one trial of each back to back, alternating which goes first, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart, on a host whose speed drifts). Images/s at the median trial.`],
   };
 }
 

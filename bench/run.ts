@@ -19,6 +19,7 @@ import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { runDeep, deepNet, DEEP } from './deep.js';
 import { runTorch } from './peers-torch.js';
+import { runTorchPaired } from './paired-torch.js';
 import { ORT_THREADS, ortImpl, runOnnxRuntime } from './peers-onnx.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
@@ -197,6 +198,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       else results.deepScaling = runScaling(made, getData(), scalingBudget(quick), log, { make: deepNet, train: DEEP.train, infer: DEEP.infer100 });
     } catch (e) {
       results.failures.push({ group: g, name: 'thread scaling', impl: threaded[threaded.length - 1].impl, error: errorMessage(e) });
+    } finally {
+      for (const m of made) m.backend.dispose();
+    }
+  }
+
+  // DeepConvNet against PyTorch CPU in paired rounds, at each Wasm thread count
+  if (has('deep') && !relaxedOnly && !skip.has('torch')) {
+    const made: { impl: Impl; threads: number; backend: Backend }[] = [];
+    try {
+      for (const o of threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
+      const rows = await runTorchPaired(made, getData(), scalingBudget(quick), log); // none without torch (runTorch says why)
+      if (rows.length) results.deepTorchPaired = rows;
+    } catch (e) {
+      results.failures.push({ group: 'deep', name: 'paired rounds with PyTorch', impl: 'torch-1t', error: errorMessage(e) });
     } finally {
       for (const m of made) m.backend.dispose();
     }

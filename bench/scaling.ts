@@ -28,7 +28,7 @@ export function scalingBudget(quick: boolean): ScalingBudget {
   return quick ? { warmup: 2, rounds: 3, trialMs: 5 } : { warmup: 5, rounds: 15, trialMs: 150 };
 }
 
-interface Runner {
+export interface Runner {
   cases: Record<string, () => void>;
   dispose: () => void;
 }
@@ -43,7 +43,7 @@ export interface ScalingNet {
 const SIMPLE: ScalingNet = { make: benchNet, train: E2E.train, infer: E2E.infer100 };
 
 /** The network and Adam on `backend`, with the batches placed in its memory. */
-function runner(backend: Backend, data: BenchData, which: ScalingNet): Runner {
+export function runner(backend: Backend, data: BenchData, which: ScalingNet): Runner {
   const net = which.make(backend);
   const opt = new Adam({ lr: 0.001, backend });
   const { X, xb, tb } = placeBatches(backend, data);
@@ -66,7 +66,7 @@ function runner(backend: Backend, data: BenchData, which: ScalingNet): Runner {
 }
 
 /** Per-call time of `reps` calls of `fn`, in ms, after one untimed call (caches and threads warm after the other backend's trial). */
-function trial(fn: () => void, reps: number): number {
+export function trial(fn: () => void, reps: number): number {
   fn();
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) fn();

@@ -93,6 +93,28 @@ export interface ProfileRow {
 }
 
 /** One case at one thread count, timed in rounds paired with the 1-thread backend (bench/scaling.ts). */
+/** Wasm against a peer in paired rounds (bench/paired-torch.ts): one case at one thread count. */
+export interface PairedPeerRow {
+  /** The case ("deep train batch 100 (fwd+bwd+Adam)", "deep infer batch 100"). */
+  name: string;
+  impl: Impl;
+  /** The peer's impl ("torch-1t") and version. */
+  peer: Impl;
+  peerVersion: string;
+  threads: number;
+  rounds: number;
+  /** Median per-call time over the rounds: Wasm, and the peer. */
+  ms: number;
+  peerMs: number;
+  /** Median over the rounds of (peer trial time / Wasm trial time): Wasm's speed over the peer's; and the range. */
+  ratio: number;
+  minRatio: number;
+  maxRatio: number;
+  /** Per-call time of every round's trial, in round order: Wasm, and the peer. */
+  samplesMs: number[];
+  peerSamplesMs: number[];
+}
+
 export interface ScalingRow {
   /** The e2e case ("train batch 100 (fwd+bwd+Adam)", "infer batch 100"). */
   name: string;
@@ -182,6 +204,8 @@ export interface BenchResults {
   deepProfile?: ProfileRow[];
   /** deep: thread scaling of DeepConvNet training and inference in paired rounds. */
   deepScaling?: ScalingRow[];
+  /** deep: Wasm against PyTorch CPU in paired rounds, at each Wasm thread count. */
+  deepTorchPaired?: PairedPeerRow[];
   failures: Failure[];
   notes: string[];
   /**
