@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relaxedSimdSupported } from '../src/backend/wasm/load.js';
-import type { BenchResults, Failure, Figure, Group, ImplInfo } from './types.js';
+import type { BenchResults, Failure, Figure, Group, ImplInfo, PairedPeerRow } from './types.js';
 
 export const RELAXED_IMPL = 'wasm-relaxed';
 const FLAG = '--experimental-wasm-relaxed-simd';
@@ -20,6 +20,8 @@ export interface RelaxedRun {
   failures: Failure[];
   impls: ImplInfo[];
   notes: string[];
+  /** The relaxed build against PyTorch in paired rounds (deep group), when torch is there. */
+  deepTorchPaired?: PairedPeerRow[];
 }
 
 /** build/dist/bench.js, from this module in bench/ (sources) or in build/dist/ (the bundle). */
@@ -65,5 +67,5 @@ export async function runRelaxed(groups: Group[], quick: boolean, inProcess: (gr
     r = parsed;
     how = `this engine rejects relaxed SIMD without a flag; measured in a child \`node ${FLAG}\``;
   }
-  return { figures: r.figures, failures: r.failures, impls: r.impls, notes: [`Wasm relaxed: ${how}.`, ...r.notes] };
+  return { figures: r.figures, failures: r.failures, impls: r.impls, notes: [`Wasm relaxed: ${how}.`, ...r.notes], deepTorchPaired: r.deepTorchPaired };
 }

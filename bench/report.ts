@@ -260,13 +260,14 @@ function pairedTorchTable(r: BenchResults): Table | null {
   const rows = r.deepTorchPaired ?? [];
   if (!rows.length) return null;
   const imgs = (ms: number) => fmtNum((BATCH_IMAGES * 1000) / ms);
+  const caseRank = (name: string) => ([DEEP.train, DEEP.infer100] as string[]).indexOf(name);
   return {
     title: 'Wasm against PyTorch in paired rounds: DeepConvNet, batch 100 (images/s)',
-    head: ['case', 'threads', 'Wasm', 'PyTorch', 'Wasm / PyTorch, median of rounds', 'range', 'rounds'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: rows.map((x) => [x.name, String(x.threads), imgs(x.ms), imgs(x.peerMs), fmtRatio(x.ratio),
-      `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
-    notes: [`The plain-SIMD Wasm backend and PyTorch ${rows[0].peerVersion} CPU (one child python3 per thread count, kept alive) at the same thread count; each round times one trial of each back to back, alternating which goes first, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart, on a host whose speed drifts). Images/s at the median trial.`],
+    head: ['case', 'Wasm build', 'threads', 'Wasm', 'PyTorch', 'Wasm / PyTorch, median of rounds', 'range', 'rounds'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: [...rows].sort((a, b) => caseRank(a.name) - caseRank(b.name) || implRank(a.impl) - implRank(b.impl)).map((x) => [x.name, implLabel(x.impl),
+      String(x.threads), imgs(x.ms), imgs(x.peerMs), fmtRatio(x.ratio), `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
+    notes: [`Each Wasm backend (the relaxed build in its own child node, with its own PyTorch) and PyTorch ${rows[0].peerVersion} CPU (one child python3 per thread count, kept alive) at the same thread count; each round times one trial of each back to back, alternating which goes first, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart, on a host whose speed drifts). Images/s at the median trial.`],
   };
 }
 

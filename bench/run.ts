@@ -203,11 +203,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     }
   }
 
-  // DeepConvNet against PyTorch CPU in paired rounds, at each Wasm thread count
-  if (has('deep') && !relaxedOnly && !skip.has('torch')) {
+  // DeepConvNet against PyTorch CPU in paired rounds, at each Wasm thread count (the relaxed build: 1 thread)
+  if (has('deep') && !skip.has('torch')) {
     const made: { impl: Impl; threads: number; backend: Backend }[] = [];
     try {
-      for (const o of threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
+      for (const o of relaxedOnly ? ours : threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
       const rows = await runTorchPaired(made, getData(), scalingBudget(quick), log); // none without torch (runTorch says why)
       if (rows.length) results.deepTorchPaired = rows;
     } catch (e) {
@@ -225,6 +225,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       results.failures.push(...rx.failures);
       results.impls.push(...rx.impls);
       results.notes.push(...rx.notes);
+      if (rx.deepTorchPaired) (results.deepTorchPaired ??= []).push(...rx.deepTorchPaired);
     } catch (e) {
       results.failures.push({ group: has('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error: errorMessage(e) });
     }

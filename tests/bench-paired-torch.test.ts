@@ -43,6 +43,6 @@ describe.skipIf('skip' in torch)(`bench: Wasm against PyTorch in paired rounds $
     };
     const md = renderMarkdown(r);
     expect(md).toContain('## Wasm against PyTorch in paired rounds: DeepConvNet, batch 100 (images/s)');
-    expect(md).toContain(`| ${DEEP.train} | 1 | ${fmtNum(100_000 / rows[0].ms)} | ${fmtNum(100_000 / rows[0].peerMs)} |`);
+    expect(md).toContain(`| ${DEEP.train} | Wasm | 1 | ${fmtNum(100_000 / rows[0].ms)} | ${fmtNum(100_000 / rows[0].peerMs)} |`);
   }, 120_000);
 });
