@@ -79,25 +79,40 @@ const b = JSON.parse(budgetArg);
 })().catch((e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });
 `;
 
+/** onnxruntime-web's entry (a dev dependency); throws a clear error where it is missing. */
+export function ortEntry(): string {
+  try {
+    return createRequire(import.meta.url).resolve('onnxruntime-web');
+  } catch (e) {
+    throw new Error(`onnxruntime-web could not be found (dev dependencies): ${errorMessage(e)}`);
+  }
+}
+
+/** Writes the children's files into `dir`: SimpleConvNet as ONNX (benchNet's weights) and the bench's images as float32. */
+export async function writeOrtInputs(dir: string, data: BenchData): Promise<{ modelPath: string; inputPath: string }> {
+  const backend = await createBackend('js');
+  const net = benchNet(backend);
+  const modelPath = join(dir, 'simple-conv-net.onnx');
+  writeFileSync(modelPath, modelToOnnx(net));
+  net.dispose();
+  backend.dispose();
+  const inputPath = join(dir, 'inputs.f32');
+  writeFileSync(inputPath, new Uint8Array(data.x.buffer, data.x.byteOffset, data.x.byteLength));
+  return { modelPath, inputPath };
+}
+
 export async function runOnnxRuntime(data: BenchData, b: { fast: Budget }, threads: number[], log: (s: string) => void): Promise<OrtRun> {
   const run: OrtRun = { figures: [], failures: [], impls: [], notes: [] };
   let entry: string;
   try {
-    entry = createRequire(import.meta.url).resolve('onnxruntime-web');
+    entry = ortEntry();
   } catch (e) {
-    for (const t of threads) run.failures.push({ group: 'peers', name: 'load onnxruntime-web', impl: ortImpl(t), error: `onnxruntime-web could not be found (dev dependencies): ${errorMessage(e)}` });
+    for (const t of threads) run.failures.push({ group: 'peers', name: 'load onnxruntime-web', impl: ortImpl(t), error: errorMessage(e) });
     return run;
   }
   const dir = mkdtempSync(join(tmpdir(), 'wasm-cnn-bench-ort-'));
   try {
-    const backend = await createBackend('js');
-    const net = benchNet(backend);
-    const modelPath = join(dir, 'simple-conv-net.onnx');
-    writeFileSync(modelPath, modelToOnnx(net));
-    net.dispose();
-    backend.dispose();
-    const inputPath = join(dir, 'inputs.f32');
-    writeFileSync(inputPath, new Uint8Array(data.x.buffer, data.x.byteOffset, data.x.byteLength));
+    const { modelPath, inputPath } = await writeOrtInputs(dir, data);
     run.notes.push('ONNX Runtime Web: SimpleConvNet exported with modelToOnnx from the e2e weights (benchNet, seed 42); one child node per thread count (env.wasm.numThreads is fixed per process).');
     for (const t of threads) {
       const impl = ortImpl(t);

@@ -202,7 +202,7 @@ export function buildTables(r: BenchResults): Table[] {
     notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.',
       'wino_* rows: the same convolutions by Winograd F(2x2, 3x3) (filter transform included), at "effective" GFLOP/s: the direct algorithm\'s FLOP over Winograd\'s time, so they compare with the conv_* rows and may exceed the peak (Winograd does 16 multiplies per 2x2 tile and channel where the direct algorithm does 36). The library uses Winograd for 3x3 stride-1 convolutions over >= 8 input channels (conv2-conv6 here).'],
   });
-  for (const t of [t1, t2, t3, t4, scalingTable(r), profileTable(r), memoryTable(r), t5, pairedTorchTable(r), t6,
+  for (const t of [t1, t2, t3, t4, pairedTable(r, false), scalingTable(r), profileTable(r), memoryTable(r), t5, pairedTable(r, true), t6,
     scalingTable(r, true), profileTable(r, true)]) if (t) tables.push(t);
   const other = r.failures.filter((f) => f.group === 'peers' || f.group === 'peak');
   if (other.length) {
@@ -255,19 +255,26 @@ function scalingTable(r: BenchResults, deep = false): Table | null {
   };
 }
 
-/** DeepConvNet against PyTorch in paired rounds (bench/paired-torch.ts): one row per case and thread count. */
-function pairedTorchTable(r: BenchResults): Table | null {
-  const rows = r.deepTorchPaired ?? [];
+/**
+ * Wasm against a peer in paired rounds (bench/paired.ts): one row per case and Wasm build.
+ * deep: DeepConvNet against PyTorch; else SimpleConvNet inference against ONNX Runtime Web.
+ */
+function pairedTable(r: BenchResults, deep: boolean): Table | null {
+  const rows = (deep ? r.deepTorchPaired : r.ortPaired) ?? [];
   if (!rows.length) return null;
+  const peer = deep ? 'PyTorch' : 'ORT web';
   const imgs = (ms: number) => fmtNum((BATCH_IMAGES * 1000) / ms);
   const caseRank = (name: string) => ([DEEP.train, DEEP.infer100] as string[]).indexOf(name);
+  const how = deep
+    ? `PyTorch ${rows[0].peerVersion} CPU (one child python3 per thread count, kept alive; the relaxed build in its own child node, with its own python3)`
+    : `ONNX Runtime Web ${rows[0].peerVersion} (one child node per thread count, kept alive, on the same weights and batches)`;
   return {
-    title: 'Wasm against PyTorch in paired rounds: DeepConvNet, batch 100 (images/s)',
-    head: ['case', 'Wasm build', 'threads', 'Wasm', 'PyTorch', 'Wasm / PyTorch, median of rounds', 'range', 'rounds'],
+    title: `Wasm against ${deep ? 'PyTorch' : 'ONNX Runtime Web'} in paired rounds: ${deep ? 'DeepConvNet' : 'SimpleConvNet inference'}, batch 100 (images/s)`,
+    head: ['case', 'Wasm build', 'threads', 'Wasm', peer, `Wasm / ${peer}, median of rounds`, 'range', 'rounds'],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: [...rows].sort((a, b) => caseRank(a.name) - caseRank(b.name) || implRank(a.impl) - implRank(b.impl)).map((x) => [x.name, implLabel(x.impl),
       String(x.threads), imgs(x.ms), imgs(x.peerMs), fmtRatio(x.ratio), `${fmtRatio(x.minRatio)}-${fmtRatio(x.maxRatio)}`, String(x.rounds)]),
-    notes: [`Each Wasm backend (the relaxed build in its own child node, with its own PyTorch) and PyTorch ${rows[0].peerVersion} CPU (one child python3 per thread count, kept alive) at the same thread count; each round times one trial of each back to back, alternating which goes first, so each ratio compares trials well under a second apart (the End to end table measures them minutes apart, on a host whose speed drifts). Images/s at the median trial.`],
+    notes: [`Each Wasm backend and ${how} at the same thread count; each round times one trial of each back to back, alternating which goes first, after a 20 ms idle gap, so each ratio compares trials well under a second apart (the End to end tables measure them minutes apart, on a host whose speed drifts). Images/s at the median trial.`],
   };
 }
 

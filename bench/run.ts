@@ -20,6 +20,7 @@ import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
 import { runDeep, deepNet, DEEP } from './deep.js';
 import { runTorch } from './peers-torch.js';
 import { runTorchPaired } from './paired-torch.js';
+import { runOrtPaired } from './paired-onnx.js';
 import { ORT_THREADS, ortImpl, runOnnxRuntime } from './peers-onnx.js';
 import { derive, renderMarkdown, renderText } from './report.js';
 import { GROUPS, type BenchOptions, type BenchResults, type Group, type Impl } from './types.js';
@@ -258,6 +259,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       results.failures.push(...o.failures);
       results.impls.push(...o.impls);
       results.notes.push(...o.notes);
+      // SimpleConvNet inference against ORT web in paired rounds, at the thread counts both have
+      const made: { impl: Impl; threads: number; backend: Backend }[] = [];
+      try {
+        for (const w of threaded.filter((x) => ortThreads.includes(x.threads ?? 1))) made.push({ impl: w.impl, threads: w.threads ?? 1, backend: await w.make() });
+        if (made.length) results.ortPaired = await runOrtPaired(made, getData(), scalingBudget(quick), log);
+      } catch (e) {
+        results.failures.push({ group: 'peers', name: 'paired rounds with ONNX Runtime Web', impl: ortImpl(ortThreads[0]), error: errorMessage(e) });
+      } finally {
+        for (const m of made) m.backend.dispose();
+      }
     }
   }
 

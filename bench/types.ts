@@ -206,6 +206,8 @@ export interface BenchResults {
   deepScaling?: ScalingRow[];
   /** deep: Wasm against PyTorch CPU in paired rounds, at each Wasm thread count. */
   deepTorchPaired?: PairedPeerRow[];
+  /** peers: SimpleConvNet inference against ONNX Runtime Web in paired rounds, at each thread count. */
+  ortPaired?: PairedPeerRow[];
   failures: Failure[];
   notes: string[];
   /**
