@@ -15,6 +15,7 @@
  *   conv3 16->32 14x14 p1 14x14; conv4 32->32 14x14 p2 16x16; pool -> 8x8
  *   conv5 32->64 8x8 p1 8x8; conv6 64->64 8x8 p1 8x8; pool -> 4x4 -> affine 1024->50 -> 10
  */
+import type { ScalingNet } from './scaling.js';
 import type { Backend } from '../src/backend/backend.js';
 import { deepConvNet } from '../src/models/presets.js';
 import type { Sequential } from '../src/models/sequential.js';
@@ -36,6 +37,9 @@ export const DEEP = {
 export function deepNet(backend: Backend): Sequential {
   return deepConvNet({ backend, seed: 42 });
 }
+
+/** The deep net and its row names, for the paired rounds (bench/scaling.ts, bench/paired-torch.ts). */
+export const DEEP_NET: ScalingNet = { make: deepNet, train: DEEP.train, infer: DEEP.infer100 };
 
 export interface DeepConv {
   name: string;

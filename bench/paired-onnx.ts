@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../src/backend/backend.js';
 import { BATCH, E2E, SAMPLE, type BenchData } from './e2e.js';
-import { benchNet } from './net.js';
 import { pairedRow, startServer } from './paired.js';
 import { ortEntry, ortImpl, writeOrtInputs } from './peers-onnx.js';
-import { runner, type ScalingBudget } from './scaling.js';
+import { SIMPLE_NET, runner, type ScalingBudget } from './scaling.js';
 import type { Impl, PairedPeerRow } from './types.js';
 
 /**
@@ -60,7 +59,7 @@ export async function runOrtPaired(backends: { impl: Impl; threads: number; back
     for (const b of backends) {
       const server = await startServer('the ONNX Runtime child', process.execPath,
         ['-e', SERVE, entry, modelPath, inputPath, String(b.threads), String(BATCH), String(SAMPLE)], Buffer.alloc(0), b.threads, 'version');
-      const wasm = runner(b.backend, data, { make: benchNet, train: E2E.train, infer: E2E.infer100 });
+      const wasm = runner(b.backend, data, SIMPLE_NET);
       try {
         const row = await pairedRow(E2E.infer100, b.impl, b.threads, wasm.cases[E2E.infer100], server, ortImpl(b.threads), 'infer100', budget);
         rows.push(row);

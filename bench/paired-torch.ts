@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../src/backend/backend.js';
 import type { BenchData } from './e2e.js';
-import { DEEP, deepNet } from './deep.js';
+import { DEEP, DEEP_NET } from './deep.js';
 import { pairedRow, startServer } from './paired.js';
 import { findTorch, torchInput } from './peers-torch.js';
 import { runner, type ScalingBudget } from './scaling.js';
@@ -26,7 +26,7 @@ export async function runTorchPaired(backends: { impl: Impl; threads: number; ba
   const input = torchInput(data);
   for (const b of backends) {
     const server = await startServer('python3 peers-torch.py', found.python, [found.path, String(b.threads), 'serve'], input, b.threads, 'torch');
-    const wasm = runner(b.backend, data, { make: deepNet, train: DEEP.train, infer: DEEP.infer100 });
+    const wasm = runner(b.backend, data, DEEP_NET);
     try {
       for (const [name, torchCase] of CASES) {
         const row = await pairedRow(name, b.impl, b.threads, wasm.cases[name], server, `torch-${b.threads}t`, torchCase, budget);

@@ -17,7 +17,7 @@ import { profileBudget, trainingMemory } from './step.js';
 import { runScaling, scalingBudget } from './scaling.js';
 import { RELAXED_IMPL, runRelaxed } from './relaxed.js';
 import { runTfjs, type TfjsBackend } from './peers-tfjs.js';
-import { runDeep, deepNet, DEEP } from './deep.js';
+import { runDeep, DEEP_NET } from './deep.js';
 import { runTorch } from './peers-torch.js';
 import { runTorchPaired } from './paired-torch.js';
 import { runOrtPaired } from './paired-onnx.js';
@@ -59,6 +59,18 @@ function cpuDetail(): string | undefined {
     return parts.length ? parts.join(', ') : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Runs `fn` on a fresh backend of each of `list` (all alive at once), disposing them afterwards. */
+async function withBackends<T>(list: { impl: Impl; threads?: number; make: () => Promise<Backend> }[],
+  fn: (made: { impl: Impl; threads: number; backend: Backend }[]) => T | Promise<T>): Promise<T> {
+  const made: { impl: Impl; threads: number; backend: Backend }[] = [];
+  try {
+    for (const o of list) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
+    return await fn(made);
+  } finally {
+    for (const m of made) m.backend.dispose();
   }
 }
 
@@ -192,29 +204,24 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   const threaded = ours.filter((o) => o.threads !== undefined && !skip.has(o.impl));
   for (const g of ['e2e', 'deep'] as const) {
     if (!has(g) || relaxedOnly || threaded.length < 2 || threaded[0].threads !== 1) continue;
-    const made: { impl: Impl; threads: number; backend: Backend }[] = [];
     try {
-      for (const o of threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
-      if (g === 'e2e') results.scaling = runScaling(made, getData(), scalingBudget(quick), log);
-      else results.deepScaling = runScaling(made, getData(), scalingBudget(quick), log, { make: deepNet, train: DEEP.train, infer: DEEP.infer100 });
+      await withBackends(threaded, (made) => {
+        if (g === 'e2e') results.scaling = runScaling(made, getData(), scalingBudget(quick), log);
+        else results.deepScaling = runScaling(made, getData(), scalingBudget(quick), log, DEEP_NET);
+      });
     } catch (e) {
       results.failures.push({ group: g, name: 'thread scaling', impl: threaded[threaded.length - 1].impl, error: errorMessage(e) });
-    } finally {
-      for (const m of made) m.backend.dispose();
     }
   }
 
   // DeepConvNet against PyTorch CPU in paired rounds, at each Wasm thread count (the relaxed build: 1 thread)
   if (has('deep') && !skip.has('torch')) {
-    const made: { impl: Impl; threads: number; backend: Backend }[] = [];
     try {
-      for (const o of relaxedOnly ? ours : threaded) made.push({ impl: o.impl, threads: o.threads ?? 1, backend: await o.make() });
-      const rows = await runTorchPaired(made, getData(), scalingBudget(quick), log); // none without torch (runTorch says why)
+      // no rows without torch (runTorch says why)
+      const rows = await withBackends(relaxedOnly ? ours : threaded, (made) => runTorchPaired(made, getData(), scalingBudget(quick), log));
       if (rows.length) results.deepTorchPaired = rows;
     } catch (e) {
       results.failures.push({ group: 'deep', name: 'paired rounds with PyTorch', impl: 'torch-1t', error: errorMessage(e) });
-    } finally {
-      for (const m of made) m.backend.dispose();
     }
   }
 
@@ -260,14 +267,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       results.impls.push(...o.impls);
       results.notes.push(...o.notes);
       // SimpleConvNet inference against ORT web in paired rounds, at the thread counts both have
-      const made: { impl: Impl; threads: number; backend: Backend }[] = [];
+      const both = threaded.filter((x) => ortThreads.includes(x.threads ?? 1));
       try {
-        for (const w of threaded.filter((x) => ortThreads.includes(x.threads ?? 1))) made.push({ impl: w.impl, threads: w.threads ?? 1, backend: await w.make() });
-        if (made.length) results.ortPaired = await runOrtPaired(made, getData(), scalingBudget(quick), log);
+        if (both.length) results.ortPaired = await withBackends(both, (made) => runOrtPaired(made, getData(), scalingBudget(quick), log));
       } catch (e) {
         results.failures.push({ group: 'peers', name: 'paired rounds with ONNX Runtime Web', impl: ortImpl(ortThreads[0]), error: errorMessage(e) });
-      } finally {
-        for (const m of made) m.backend.dispose();
       }
     }
   }

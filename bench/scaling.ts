@@ -40,7 +40,8 @@ export interface ScalingNet {
   infer: string;
 }
 
-const SIMPLE: ScalingNet = { make: benchNet, train: E2E.train, infer: E2E.infer100 };
+/** SimpleConvNet (benchNet) and its e2e row names. */
+export const SIMPLE_NET: ScalingNet = { make: benchNet, train: E2E.train, infer: E2E.infer100 };
 
 /** The network and Adam on `backend`, with the batches placed in its memory. */
 export function runner(backend: Backend, data: BenchData, which: ScalingNet): Runner {
@@ -78,7 +79,7 @@ export function trial(fn: () => void, reps: number): number {
  * thread count, 1 first. Returns one row per case and thread count above 1.
  */
 export function runScaling(backends: { impl: Impl; threads: number; backend: Backend }[], data: BenchData,
-  budget: ScalingBudget, log: (s: string) => void, which: ScalingNet = SIMPLE): ScalingRow[] {
+  budget: ScalingBudget, log: (s: string) => void, which: ScalingNet = SIMPLE_NET): ScalingRow[] {
   if (backends.length < 2 || backends[0].threads !== 1) return [];
   const runners = backends.map((b) => runner(b.backend, data, which));
   const rows: ScalingRow[] = [];
