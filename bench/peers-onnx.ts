@@ -36,16 +36,20 @@ export interface OrtRun {
 }
 
 /**
- * The child's program (CommonJS, `node -e`): argv = [ort entry, model, inputs, threads, budget JSON].
- * For each case it warms up, sizes `reps` so a trial lasts budget.trialMs, then times up to
- * budget.trials trials (at least minTrials, stopping once maxMs has been spent), as measure() does.
+ * The child's program (CommonJS, `node -e`): argv = [ort entry, model, inputs, threads, budget
+ * JSON or "serve", big batch, batch, sample]. With a budget, for each case it warms up, sizes
+ * `reps` so a trial lasts budget.trialMs, then times up to budget.trials trials (at least
+ * minTrials, stopping once maxMs has been spent), as measure() does, and prints them as JSON.
+ * With "serve" (bench/paired-onnx.ts) it prints {"threads", "version"}, then answers each stdin
+ * line "<case> <reps>" with the per-call ms of <reps> awaited calls after one untimed call; an
+ * empty line ends it.
  */
-const CHILD = String.raw`
+export const ORT_CHILD = String.raw`
 const [entry, modelPath, inputPath, threadsArg, budgetArg, bigBatch, batch, sample] = process.argv.slice(1);
 const ort = require(entry);
 const fs = require('fs');
 ort.env.wasm.numThreads = Number(threadsArg);
-const b = JSON.parse(budgetArg);
+const serve = budgetArg === 'serve';
 (async () => {
   const session = await ort.InferenceSession.create(fs.readFileSync(modelPath));
   const buf = fs.readFileSync(inputPath);
@@ -56,6 +60,21 @@ const b = JSON.parse(budgetArg);
   let step = 0;
   const cases = { infer100: () => session.run({ input: batches[step++ % batches.length] }), infer1000: () => session.run({ input: all }) };
   const out = { threads: Number(threadsArg), version: ort.env.versions && ort.env.versions.web, timings: {} };
+  if (serve) {
+    process.stdout.write(JSON.stringify({ threads: out.threads, version: out.version }) + '\n');
+    for await (const line of require('readline').createInterface({ input: process.stdin })) {
+      if (!line.trim()) break;
+      const [name, repsArg] = line.trim().split(' ');
+      const fn = cases[name], reps = Number(repsArg);
+      if (!fn || !(reps >= 1)) throw new Error('bad request: ' + line);
+      await fn();
+      const t = performance.now();
+      for (let r = 0; r < reps; r++) await fn();
+      process.stdout.write(String((performance.now() - t) / reps) + '\n');
+    }
+    process.exit(0);
+  }
+  const b = JSON.parse(budgetArg);
   for (const [name, fn] of Object.entries(cases)) {
     let warmup = 0, last = Infinity;
     const w0 = performance.now();
@@ -116,7 +135,7 @@ export async function runOnnxRuntime(data: BenchData, b: { fast: Budget }, threa
     run.notes.push('ONNX Runtime Web: SimpleConvNet exported with modelToOnnx from the e2e weights (benchNet, seed 42); one child node per thread count (env.wasm.numThreads is fixed per process).');
     for (const t of threads) {
       const impl = ortImpl(t);
-      const child = spawnSync(process.execPath, ['-e', CHILD, entry, modelPath, inputPath, String(t), JSON.stringify(b.fast), String(BIG_BATCH), String(BATCH), String(SAMPLE)],
+      const child = spawnSync(process.execPath, ['-e', ORT_CHILD, entry, modelPath, inputPath, String(t), JSON.stringify(b.fast), String(BIG_BATCH), String(BATCH), String(SAMPLE)],
         { encoding: 'utf8', timeout: 600_000, maxBuffer: 16 << 20 });
       let parsed: { threads: number; version?: string; timings: Record<string, { samplesMs: number[]; reps: number; warmup: number }> } | undefined;
       try {
