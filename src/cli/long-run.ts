@@ -160,9 +160,11 @@ export interface RunOptions {
   lr: number; optimizer: string; backend: BackendName; seed: number;
   /** Learning-rate decay per epoch; runs saved before the option have none (1). */
   lrDecay?: number;
+  /** L2 weight decay lambda; runs saved before the option have none (0). */
+  weightDecay?: number;
 }
 
-const FLAG: Record<string, string> = { trainSize: '--train-size', testSize: '--test-size', lrDecay: '--lr-decay' };
+const FLAG: Record<string, string> = { trainSize: '--train-size', testSize: '--test-size', lrDecay: '--lr-decay', weightDecay: '--weight-decay' };
 const flagOf = (k: string) => FLAG[k] ?? `--${k}`;
 
 /**
@@ -174,8 +176,8 @@ export function resumedOptions(dir: string, app: Record<string, unknown> | undef
   if (!saved || typeof saved !== 'object' || RUN_OPTIONS.some((k) => saved[k] === undefined)) {
     throw new CliError(`--resume ${dir}: ${CHECKPOINT_FILE} was not written by wasm-cnn train (no run options in it)`);
   }
-  const run = { ...saved, lrDecay: saved.lrDecay ?? 1 } as RunOptions;
-  const conflicts: (keyof RunOptions)[] = [...RUN_OPTIONS, 'lrDecay' as const].filter((k) => given[k] !== undefined && given[k] !== run[k]);
+  const run = { ...saved, lrDecay: saved.lrDecay ?? 1, weightDecay: saved.weightDecay ?? 0 } as RunOptions;
+  const conflicts: (keyof RunOptions)[] = [...RUN_OPTIONS, 'lrDecay' as const, 'weightDecay' as const].filter((k) => given[k] !== undefined && given[k] !== run[k]);
   if (conflicts.length > 0) {
     throw new CliError(`--resume ${dir}: ${conflicts.map((k) => `${flagOf(k)} ${given[k]} conflicts with the run's ${flagOf(k)} ${run[k]}`).join('; ')}` +
       ' (a resumed run keeps the options it started with; leave them out or start a new run)');
@@ -216,7 +218,7 @@ export function planRun(opts: TrainCommandOptions, defaultLr: (optimizer: string
     const sizesGiven = given.has('trainSize') || given.has('testSize') || given.has('full');
     const bytes = new Uint8Array(readFileSync(path));
     const options = resumedOptions(opts.resume, Trainer.checkpointApp(bytes), {
-      model: typed('model'), epochs: typed('epochs'), batch: typed('batch'), lr: typed('lr'), lrDecay: typed('lrDecay'),
+      model: typed('model'), epochs: typed('epochs'), batch: typed('batch'), lr: typed('lr'), lrDecay: typed('lrDecay'), weightDecay: typed('weightDecay'),
       optimizer: typed('optimizer'), backend: typed('backend'), seed: typed('seed'),
       trainSize: sizesGiven ? trainSize : undefined, testSize: sizesGiven ? testSize : undefined,
     });
@@ -232,7 +234,7 @@ export function planRun(opts: TrainCommandOptions, defaultLr: (optimizer: string
     resume: null,
     options: {
       model, trainSize, testSize, epochs: opts.epochs, batch: opts.batch,
-      lr: opts.lr ?? defaultLr(optimizer), lrDecay: opts.lrDecay ?? 1, optimizer, backend: opts.backend, seed: opts.seed,
+      lr: opts.lr ?? defaultLr(optimizer), lrDecay: opts.lrDecay ?? 1, weightDecay: opts.weightDecay ?? 0, optimizer, backend: opts.backend, seed: opts.seed,
     },
   };
 }

@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { WasmCnnError } from '../errors.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { CliError, EXIT_BAD_INPUT } from './errors.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './parse.js';
 import { MODEL_PRESETS } from './models.js';
 import { trainCommand } from './train.js';
 import { evalCommand, featureMapsCommand, filtersCommand, predictCommand } from './inspect.js';
@@ -31,6 +31,7 @@ function program(): Command {
     .option('--batch <n>', 'mini-batch size', positiveInt, 100)
     .option('--lr <x>', 'learning rate (default: the optimizer\'s, 0.001 for adam)', positiveNumber)
     .option('--lr-decay <x>', 'multiply the learning rate by x after every epoch (default: 1, constant)', positiveNumber)
+    .option('--weight-decay <lambda>', 'L2 weight decay of the weights, as the course\'s weight_decay_lambda (default: 0, none)', nonNegativeNumber)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZER_NAMES).default('adam'))
     .addOption(new Option('--model <preset>', 'simple: the course\'s SimpleConvNet; deep: its DeepConvNet').choices(MODEL_PRESETS).default('simple'))
     .addOption(backendOption())

@@ -24,3 +24,11 @@ export function positiveNumber(value: string): number {
   }
   return n;
 }
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  }
+  return n;
+}

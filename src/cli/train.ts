@@ -28,6 +28,8 @@ export interface TrainCommandOptions {
   lr?: number;
   /** Learning-rate decay per epoch (Trainer lrDecay). */
   lrDecay?: number;
+  /** L2 weight decay lambda (Trainer weightDecay). */
+  weightDecay?: number;
   optimizer: string;
   model: ModelPreset;
   backend: BackendName;
@@ -60,7 +62,7 @@ export async function trainCommand(given: TrainCommandOptions): Promise<number> 
   const lr = plan.options.lr;
   log(`training ${opts.model} on ${data.train.labels.length.toLocaleString('en-US')} images ` +
     `(test ${data.test.labels.length.toLocaleString('en-US')}), ${opts.epochs} epochs, batch ${opts.batch}, ` +
-    `${opts.optimizer} lr ${lr}${(plan.options.lrDecay ?? 1) !== 1 ? ` (x ${plan.options.lrDecay} per epoch)` : ''}, backend ${backend.name}${backend.features.simd ? ' (SIMD)' : ''}, seed ${opts.seed}`);
+    `${opts.optimizer} lr ${lr}${(plan.options.lrDecay ?? 1) !== 1 ? ` (x ${plan.options.lrDecay} per epoch)` : ''}${(plan.options.weightDecay ?? 0) > 0 ? `, weight decay ${plan.options.weightDecay}` : ''}, backend ${backend.name}${backend.features.simd ? ' (SIMD)' : ''}, seed ${opts.seed}`);
   log(`writing to ${outDir}`);
 
   // the initial weights come from the seed, so a resumed run draws the same "before" filters
@@ -92,6 +94,7 @@ export async function trainCommand(given: TrainCommandOptions): Promise<number> 
       optimizer: opts.optimizer,
       optimizerParam: { lr },
       lrDecay: plan.options.lrDecay ?? 1,
+      weightDecay: plan.options.weightDecay ?? 0,
       seed: opts.seed,
       // the loss of each step's forward pass (the course recomputes it after the update: ~35% slower)
       recomputeLoss: false,
@@ -132,7 +135,7 @@ export async function trainCommand(given: TrainCommandOptions): Promise<number> 
   writeOut(outDir, 'filters-after.png', filtersPng(net));
   const summary = {
     model: opts.model, backend: backend.name, simd: backend.features.simd, threads: backend.features.threads,
-    optimizer: opts.optimizer, lr, lrDecay: plan.options.lrDecay ?? 1, epochs: opts.epochs, batch: opts.batch, seed: opts.seed,
+    optimizer: opts.optimizer, lr, lrDecay: plan.options.lrDecay ?? 1, weightDecay: plan.options.weightDecay ?? 0, epochs: opts.epochs, batch: opts.batch, seed: opts.seed,
     trainSize: data.train.labels.length, testSize: data.test.labels.length,
     finalTestAcc: result?.testAcc ?? null,
     bestTestAcc: history.testAccList.length ? Math.max(...history.testAccList) : null,

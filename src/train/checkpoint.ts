@@ -15,8 +15,9 @@
  *   version   "1"
  *   config    the model's config() (what modelFromConfig rebuilds)
  *   trainer   {epochs, miniBatchSize, seed, evaluateSampleNumPerEpoch, snapshot,
- *              recomputeLoss, trainSize, testSize, labelsHash, lrDecay, baseLr}: the run's
- *              settings (lrDecay 1 and baseLr null when absent: files written before them);
+ *              recomputeLoss, trainSize, testSize, labelsHash, lrDecay, baseLr, weightDecay}:
+ *              the run's settings (lrDecay 1, baseLr null and weightDecay 0 when absent:
+ *              files written before them);
  *              labelsHash is FNV-1a (32 bit) of the training then test class indices
  *   optimizer {name, hyper: {lr, ...}, step}: step is the update count (Adam's t)
  *   position  {epoch, iteration, step, evaluated, rngState, modelRngState}: the last
@@ -57,6 +58,8 @@ export interface CheckpointSettings {
   lrDecay: number;
   /** The lr of epoch 1 that lrDecay scales (null without decay). */
   baseLr: number | null;
+  /** L2 weight decay lambda (0: none; absent in older checkpoints). */
+  weightDecay: number;
 }
 
 /** Where the run stands (see the file head). */
@@ -167,6 +170,11 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`__metadata__.trainer.${k} must be a positive number, got ${JSON.stringify(v ?? null)}`);
     return v as number;
   };
+  const nonNegative = (o: Record<string, unknown>, k: string): number => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`__metadata__.trainer.${k} must be a finite number >= 0, got ${JSON.stringify(v ?? null)}`);
+    return v as number;
+  };
   const numbers = (o: Record<string, unknown>, obj: string, k: string): number[] => {
     const v = o[k];
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`__metadata__.${obj}.${k} must be an array of finite numbers`);
@@ -187,6 +195,7 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     labelsHash: int(t, 'trainer', 'labelsHash', 0, 0xffffffff),
     lrDecay: t.lrDecay === undefined ? 1 : positive(t, 'lrDecay'),
     baseLr: t.baseLr === undefined || t.baseLr === null ? null : positive(t, 'baseLr'),
+    weightDecay: t.weightDecay === undefined ? 0 : nonNegative(t, 'weightDecay'),
   };
   if (settings.lrDecay !== 1 && settings.baseLr === null) fail('__metadata__.trainer.baseLr must be a positive number when lrDecay is not 1');
   const o = json('optimizer');

@@ -49,7 +49,7 @@
  * the Trainer created is freed when train() completes all epochs; a stopped run keeps
  * it for checkpoint() and a later train() (dispose() frees it).
  */
-import type { Backend } from '../backend/backend.js';
+import { Backend } from '../backend/backend.js';
 import type { Labels, Network, ParamMap } from '../models/sequential.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape, shapeSize } from '../tensor.js';
@@ -152,6 +152,15 @@ export interface TrainerOptions {
    * numeric `lr` (all the built-in ones).
    */
   lrDecay?: number;
+  /**
+   * L2 weight decay lambda, as the course's MultiLayerNet's weight_decay_lambda (default 0:
+   * none). Before every update, lambda * W is added to the gradient of each weight: the
+   * parameters whose names start with "W" (convolution and affine weights); biases and
+   * batch normalization's gamma and beta are not decayed. The recorded losses stay the
+   * data loss (cross-entropy), as PyTorch's weight_decay reports them; the course adds
+   * 0.5 * lambda * sum(W^2) to its loss.
+   */
+  weightDecay?: number;
   /** Called after every step (awaited when it returns a promise). */
   onIteration?: (info: IterationInfo) => void | Promise<void>;
   /** Called after every epoch's evaluation (awaited when it returns a promise). */
@@ -182,7 +191,7 @@ export interface CheckpointOptions {
 const RESUME_KEYS = ['network', 'backend', 'xTrain', 'tTrain', 'xTest', 'tTest', 'verbose', 'onIteration', 'onEpoch'];
 
 const OPTION_KEYS = ['epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch',
-  'verbose', 'seed', 'snapshot', 'recomputeLoss', 'lrDecay', 'onIteration', 'onEpoch'];
+  'verbose', 'seed', 'snapshot', 'recomputeLoss', 'lrDecay', 'weightDecay', 'onIteration', 'onEpoch'];
 
 /** Where a run diverged (the step and the tensor that became NaN/Infinity); carried by DivergenceError. */
 export type DivergenceDetails = {
@@ -259,6 +268,8 @@ export class Trainer {
   readonly lrDecay: number;
   /** The optimizer's lr of epoch 1, which lrDecay scales (null without decay). */
   private baseLr: number | null = null;
+  /** The weightDecay option (0: none). */
+  readonly weightDecay: number;
   private readonly onIteration?: TrainerOptions['onIteration'];
   private readonly onEpoch?: TrainerOptions['onEpoch'];
   private readonly ownsOptimizer: boolean;
@@ -351,6 +362,11 @@ export class Trainer {
       if (typeof lr !== 'number') throw new WasmCnnError(`Trainer: lrDecay needs an optimizer with a numeric lr; ${this.optimizer.name} has none`);
       this.baseLr = lr;
     }
+    const wd = options.weightDecay ?? 0;
+    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) {
+      throw new WasmCnnError(`Trainer: weightDecay must be a finite number >= 0, got ${describeValue(wd)}`);
+    }
+    this.weightDecay = wd;
     this.rng = new Random(this.seed);
     this.labelsHash = labelsHash(this.tTest, labelsHash(this.tTrain));
   }
@@ -385,7 +401,7 @@ export class Trainer {
         epochs: this.epochs, miniBatchSize: this.miniBatchSize, seed: this.seed,
         evaluateSampleNumPerEpoch: this.evaluateSampleNumPerEpoch, snapshot: this.useSnapshot,
         recomputeLoss: this.recomputeLoss, trainSize: this.trainSize, testSize: this.testSize,
-        labelsHash: this.labelsHash, lrDecay: this.lrDecay, baseLr: this.baseLr,
+        labelsHash: this.labelsHash, lrDecay: this.lrDecay, baseLr: this.baseLr, weightDecay: this.weightDecay,
       },
       position,
       order: this.position.evaluated ? null : this.order,
@@ -432,7 +448,7 @@ export class Trainer {
         epochs: s.epochs, miniBatchSize: s.miniBatchSize, seed: s.seed,
         evaluateSampleNumPerEpoch: s.evaluateSampleNumPerEpoch ?? undefined, snapshot: s.snapshot,
         recomputeLoss: s.recomputeLoss, optimizer: name as OptimizerName, optimizerParam: c.optimizer.hyper,
-        lrDecay: s.lrDecay, verbose: options.verbose, onIteration: options.onIteration, onEpoch: options.onEpoch,
+        lrDecay: s.lrDecay, weightDecay: s.weightDecay, verbose: options.verbose, onIteration: options.onIteration, onEpoch: options.onEpoch,
       });
       // the saved hyperparameters hold the decayed lr of the epoch the run stopped in
       if (s.lrDecay !== 1) trainer.baseLr = s.baseLr;
@@ -500,6 +516,7 @@ export class Trainer {
     const rng = this.rng;
     const params = net.params;
     const names = Object.keys(params);
+    const decayed = this.weightDecay > 0 ? names.filter((n) => n.startsWith('W')) : [];
 
     let trainBatch: BatchGatherer | undefined;
     let testBatch: BatchGatherer | undefined;
@@ -544,6 +561,7 @@ export class Trainer {
           try {
             const grads = net.gradient(x, t);
             const gradLoss = this.recomputeLoss ? 0 : (net as unknown as { lastLoss: number }).lastLoss;
+            decayWeights(backend, params, grads, decayed, this.weightDecay);
             this.optimizer.update(params, grads);
             loss = this.recomputeLoss ? net.loss(x, t) : gradLoss;
           } catch (e) {
@@ -663,6 +681,18 @@ function firstNonFinite(backend: Backend, params: ParamMap, names: string[]): { 
     if (count > 0) return { name, count };
   }
   return null;
+}
+
+/** grads[n] += lambda * params[n] for each name (see TrainerOptions.weightDecay). */
+function decayWeights(backend: Backend, params: ParamMap, grads: ParamMap, names: string[], lambda: number): void {
+  for (const n of names) {
+    const w = params[n];
+    const g = grads[n];
+    if (!g || g.size !== w.size || Backend.of(g) !== backend) {
+      throw new ShapeError(`Trainer: weightDecay: the gradient of "${n}" must be a device tensor of the network's backend with ${w.size} values, got ${g ? `${fmtShape(g.shape)}${Backend.of(g) === backend ? '' : ' elsewhere'}` : 'none'}`);
+    }
+    backend.kernels.axpby_f32(w.ptr, g.ptr, w.size, lambda, 1);
+  }
 }
 
 function copyParams(params: ParamMap, names: string[], snap: Tensor[], dir: 'save' | 'restore'): void {

@@ -126,15 +126,18 @@ describe('wasm-cnn commands on a parameter file', () => {
     expect(JSON.parse(r.stdout).finalTestAcc).toBeGreaterThanOrEqual(0.8);
   }, 120_000);
 
-  it('train --lr-decay scales the learning rate per epoch and records it', async () => {
+  it('train --lr-decay and --weight-decay: the schedule and the L2 decay, announced and recorded', async () => {
     const r = await cli(['train', '--epochs', '2', '--train-size', '200', '--test-size', '100', '--lr-decay', '0.5',
-      '--out', join(dir, 'decay'), '--json']);
+      '--weight-decay', '0.0005', '--out', join(dir, 'decay'), '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ lr: 0.001, lrDecay: 0.5 });
-    expect(r.stderr).toMatch(/adam lr 0\.001 \(x 0\.5 per epoch\)/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ lr: 0.001, lrDecay: 0.5, weightDecay: 0.0005 });
+    expect(r.stderr).toMatch(/adam lr 0\.001 \(x 0\.5 per epoch\), weight decay 0\.0005,/);
     const bad = await cli(['train', '--lr-decay', '0', '--out', join(dir, 'decay0')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--lr-decay/);
+    const badDecay = await cli(['train', '--weight-decay', '-1', '--out', join(dir, 'decay1')]);
+    expect(badDecay.code).toBe(2);
+    expect(badDecay.stderr).toMatch(/--weight-decay.*expected a number >= 0, got "-1"/);
   }, 120_000);
 
   it('predict --index prints the digit and ten probabilities summing to 1; a trained model predicts the labels', async () => {

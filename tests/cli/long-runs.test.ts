@@ -122,10 +122,10 @@ describe('interrupted and resumed runs', () => {
   it('--resume refuses conflicting options and a folder without a checkpoint, with exit 2', async () => {
     const out = join(dir, 'ref');
     const before = read(join(out, 'checkpoint.safetensors'));
-    const r = await cli(['train', '--resume', out, '--epochs', '5', '--lr', '0.01', '--seed', '3', '--lr-decay', '0.8']);
+    const r = await cli(['train', '--resume', out, '--epochs', '5', '--lr', '0.01', '--seed', '3', '--lr-decay', '0.8', '--weight-decay', '0.001']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`error: --resume ${out}: --epochs 5 conflicts with the run's --epochs 3; --lr 0.01 conflicts with the run's --lr 0.001; ` +
-      "--lr-decay 0.8 conflicts with the run's --lr-decay 1 " +
+      "--lr-decay 0.8 conflicts with the run's --lr-decay 1; --weight-decay 0.001 conflicts with the run's --weight-decay 0 " +
       '(a resumed run keeps the options it started with; leave them out or start a new run)');
     const other = await cli(['train', '--resume', out, '--out', join(dir, 'elsewhere')]);
     expect(other.code).toBe(2);

@@ -126,6 +126,52 @@ describe('Trainer checkpoints', () => {
     expect(() => new Trainer(model(backend), xTrain, tTrain, xTest, tTest, { ...opts, lrDecay: 0 })).toThrow(/lrDecay must be a positive number/);
   });
 
+  it('weightDecay: a step adds lambda * W to the weights\' gradients only; a decayed run resumes to the same bytes', async () => {
+    const lr = 0.1, lambda = 0.05;
+    const oneStep = async (weightDecay: number) => {
+      const net = model(backend);
+      const t: Trainer = new Trainer(net, xTrain, tTrain, xTest, tTest, {
+        ...OPTIONS, optimizer: 'sgd', optimizerParam: { lr }, weightDecay, onIteration: () => t.stop(),
+      });
+      await t.train();
+      t.dispose();
+      return decodeSafetensors(bytesOf(net)).tensors;
+    };
+    const initial = decodeSafetensors(bytesOf(model(backend))).tensors;
+    const plain = await oneStep(0);
+    const decayed = await oneStep(lambda);
+    // SGD: W_decayed = W0 - lr * (g + lambda * W0) = W_plain - lr * lambda * W0
+    const names = [...initial.keys()];
+    expect(names.filter((n) => n.startsWith('W'))).toEqual(['W1', 'W2', 'W3']);
+    for (const name of names) {
+      const w0 = initial.get(name)!.data, a = plain.get(name)!.data, b = decayed.get(name)!.data;
+      if (!name.startsWith('W')) {
+        expect(b, name).toEqual(a); // biases, gamma, beta and the running statistics: no decay
+        continue;
+      }
+      let worst = 0;
+      for (let i = 0; i < w0.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i] - lr * lambda * w0[i]));
+      expect(worst, name).toBeLessThan(1e-6);
+      expect(b, name).not.toEqual(a);
+    }
+
+    const opts: TrainerOptions = { ...OPTIONS, optimizer: 'adam', weightDecay: 0.01 };
+    const net = model(backend);
+    const ref = await new Trainer(net, xTrain, tTrain, xTest, tTest, opts).train();
+    const net2 = model(backend);
+    const part: Trainer = new Trainer(net2, xTrain, tTrain, xTest, tTest, { ...opts, onIteration: (i) => { if (i.step === 8) part.stop(); } });
+    await part.train();
+    const ckpt = part.checkpoint();
+    expect(decodeCheckpoint(ckpt, 'test').settings.weightDecay).toBe(0.01);
+    const resumed = Trainer.resume(ckpt, { backend, xTrain, tTrain, xTest, tTest });
+    const r = await resumed.train();
+    expect(bytesOf(resumed.network as Sequential)).toEqual(bytesOf(net));
+    expect(r.trainLossList).toEqual(ref.trainLossList);
+    for (const bad of [-1, Number.NaN, '0.1']) {
+      expect(() => new Trainer(model(backend), xTrain, tTrain, xTest, tTest, { ...opts, weightDecay: bad as number })).toThrow(/weightDecay must be a finite number >= 0/);
+    }
+  });
+
   it('stop at the last step of an epoch (before its evaluation) resumes with that evaluation', async () => {
     const ref = await uninterrupted(backend, 'adam');
     const ckpt = await interrupted(backend, 'adam', 12);
