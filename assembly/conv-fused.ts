@@ -16,7 +16,10 @@ import { im2col_rows } from './im2col';
 import { outDim } from './window';
 import { conv_group, conv_ld } from './conv';
 
-const CHUNK_COLS: i32 = 128; // GEMM columns per chunk of the one-image path: (FN, 128) floats stay in L1
+// GEMM columns per chunk of the one-image path: a whole image up to this width (with a
+// small K, each GEMM call's packing of w and its tile set-up weigh on short chunks);
+// a chunk's result, (FN, <= CHUNK_COLS) floats, stays in L2 for the epilogue
+const CHUNK_COLS: i32 = 1024;
 
 // @ts-ignore: decorator
 @inline
@@ -130,7 +133,7 @@ export function conv_relu_pool_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32,
   const yStride = <usize>FN * pBytes;
   const imgBytes = <usize>OHW << 2;
   // One image per GEMM and windows that tile the rows (no pooling, or stride = window, no pad):
-  // the GEMM runs in chunks of whole windows' rows, each chunk's result still in L1 when the
+  // the GEMM runs in chunks of whole windows' rows, each chunk's result still in cache when the
   // epilogue reads it; conv rows no window covers (an odd last row) are not computed at all.
   const rowCols = identity ? OW : PK * OW; // GEMM columns per output row
   const chunked = G == 1 && (identity || (PS == PK && PP == 0));

@@ -3,7 +3,8 @@
 // maxpool_fwd_f32 run apart (NaN where they give NaN), and close to a naive float64 definition;
 // on random geometries (fast-check, seeded): strides, paddings, odd conv outputs, pool windows
 // with stride != size and padding, the 1x1 stride-1 window (no pooling), groups of several
-// images per GEMM (small OH*OW) and one image per GEMM (OH*OW >= 256), no bias, batch 0.
+// images per GEMM (small OH*OW), one image per GEMM (OH*OW >= 256) in one or several GEMM
+// chunks (more than CHUNK_COLS = 1024 columns), no bias, batch 0.
 // Nothing past the output is written.
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
@@ -133,6 +134,8 @@ describe('conv_relu_pool_fwd_f32', () => {
     ['odd conv output 25x23 (2x2 pool drops the last row and column)', { N: 2, C: 2, H: 29, W: 27, FN: 7, KH: 5, KW: 5, sH: 1, sW: 1, pH: 0, pW: 0, PK: 2, PS: 2, PP: 0, bias: true }],
     ['groups of images per GEMM, 3x3 pool stride 2 pad 1', { N: 9, C: 3, H: 9, W: 11, FN: 5, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1, PK: 3, PS: 2, PP: 1, bias: true }],
     ['one image per GEMM, overlapping padded pool 3x3 stride 2 pad 1 (not chunked)', { N: 2, C: 1, H: 20, W: 21, FN: 5, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1, PK: 3, PS: 2, PP: 1, bias: true }],
+    ['an image in two GEMM chunks (38x38 conv, 2x2 pool: 13 + 6 pooled rows)', { N: 2, C: 2, H: 40, W: 40, FN: 6, KH: 3, KW: 3, sH: 1, sW: 1, pH: 0, pW: 0, PK: 2, PS: 2, PP: 0, bias: true }],
+    ['no pooling, an image in two GEMM chunks (36x36 conv: 28 + 8 rows)', { N: 2, C: 1, H: 36, W: 36, FN: 5, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1, PK: 1, PS: 1, PP: 0, bias: true }],
     ['no pooling (1x1 stride 1), one image per GEMM', { N: 2, C: 2, H: 20, W: 19, FN: 6, KH: 3, KW: 3, sH: 1, sW: 1, pH: 1, pW: 1, PK: 1, PS: 1, PP: 0, bias: true }],
     ['no pooling, groups of images, no bias', { N: 7, C: 1, H: 6, W: 7, FN: 4, KH: 2, KW: 3, sH: 1, sW: 2, pH: 0, pW: 1, PK: 1, PS: 1, PP: 0, bias: false }],
   ];

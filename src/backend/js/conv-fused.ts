@@ -11,7 +11,7 @@ import { outSize } from '../../geometry.js';
 
 const fround = Math.fround;
 /** GEMM columns per chunk of the one-image path (assembly/conv-fused.ts CHUNK_COLS). */
-const CHUNK_COLS = 128;
+const CHUNK_COLS = 1024;
 
 const outDim = (size: number, k: number, stride: number, pad: number): number =>
   size + 2 * pad - k < 0 ? 0 : outSize(size, k, stride, pad);
