@@ -49,6 +49,6 @@ export { modelToOnnx, modelFromOnnx, type OnnxExportOptions, type OnnxImportOpti
 export type { GrayImage, RgbaImage } from './viz/image.js';
 export { filterGrid, featureMapGrid, type FilterGridOptions, type FeatureMapGridOptions } from './viz/filters.js';
 export { encodePng, decodePng, pngToMnist, type DecodedImage } from './viz/png.js';
-export type { AccuracyHistory, ChartOptions, LossOptions } from './viz/chart.js';
+export type { AccuracyHistory, AccuracyOptions, ChartOptions, LossOptions } from './viz/chart.js';
 export { accuracySvg, lossSvg } from './viz/chart-svg.js';
 export { accuracyPng, lossPng, type RasterOptions } from './viz/chart-raster.js';

@@ -148,7 +148,8 @@ export async function trainCommand(given: TrainCommandOptions): Promise<number> 
   };
   writeOut(outDir, 'history.json', JSON.stringify({ ...summary, ...history }, null, 2) + '\n');
   if (history.testAccList.length > 0) {
-    const acc = accuracyChart({ trainAcc: history.trainAccList, testAcc: history.testAccList });
+    // zoomed to the accuracies reached: on full MNIST they sit within 2% of the top
+    const acc = accuracyChart({ trainAcc: history.trainAccList, testAcc: history.testAccList }, { yMin: 'auto' });
     writeOut(outDir, 'accuracy.svg', chartToSvg(acc));
     writeOut(outDir, 'accuracy.png', chartToPng(acc));
   }

@@ -7,7 +7,7 @@
  */
 import { ShapeError } from '../errors.js';
 import {
-  type AccuracyHistory, type ChartModel, type ChartOptions, type LossOptions, type Shape, accuracyChart, lossChart,
+  type AccuracyHistory, type AccuracyOptions, type ChartModel, type ChartOptions, type LossOptions, type Shape, accuracyChart, lossChart,
 } from './chart.js';
 import { CAP_ROWS, UNITS_PER_EM, glyphFor, textUnits } from './font.js';
 import type { RgbaImage } from './image.js';
@@ -199,7 +199,7 @@ export function chartToPng(model: ChartModel, opts: RasterOptions = {}): Uint8Ar
 }
 
 /** The accuracy chart (see accuracyChart) as PNG bytes, twice its CSS size by default. */
-export function accuracyPng(history: AccuracyHistory, opts: ChartOptions & RasterOptions = {}): Uint8Array {
+export function accuracyPng(history: AccuracyHistory, opts: AccuracyOptions & RasterOptions = {}): Uint8Array {
   return chartToPng(accuracyChart(history, opts), opts);
 }
 

@@ -3,7 +3,7 @@
  * series lines and markers tagged with `data-series`. Platform-neutral, no dependencies.
  */
 import {
-  type AccuracyHistory, type ChartModel, type ChartOptions, type LossOptions, type Shape, accuracyChart, lossChart,
+  type AccuracyHistory, type AccuracyOptions, type ChartModel, type ChartOptions, type LossOptions, type Shape, accuracyChart, lossChart,
 } from './chart.js';
 
 const FONT_FAMILY = "'DejaVu Sans', Verdana, Arial, sans-serif";
@@ -71,7 +71,7 @@ export function chartToSvg(model: ChartModel): string {
  * The course's accuracy chart as SVG: x "epochs", y "accuracy" from 0 to 1.0, lines with
  * markers for "train" (circles) and "test" (squares), legend at the lower right.
  */
-export function accuracySvg(history: AccuracyHistory, opts: ChartOptions = {}): string {
+export function accuracySvg(history: AccuracyHistory, opts: AccuracyOptions = {}): string {
   return chartToSvg(accuracyChart(history, opts));
 }
 

@@ -26,6 +26,16 @@ export interface ChartOptions {
   height?: number;
 }
 
+/** Options of the accuracy chart: those of every chart, plus where its y axis starts. */
+export interface AccuracyOptions extends ChartOptions {
+  /**
+   * Lower end of the y axis, which always ends at 1: a number in [0, 1) (default 0, the
+   * course's ylim(0, 1.0)), or 'auto': a round value at or below the lowest accuracy, so
+   * that curves close to 1 (full MNIST: 98-99.5%) are not pressed against the top.
+   */
+  yMin?: number | 'auto';
+}
+
 /** Options of the loss chart: those of every chart, plus the bucket averaging. */
 export interface LossOptions extends ChartOptions {
   /** Above this many points the curve is averaged in equal buckets (default 2000). */
@@ -272,18 +282,19 @@ function build(l: Layout): ChartModel {
   return { width, height, plot, x: axis(xAxis), y: axis(yAxis), series: l.series, shapes };
 }
 
-function axisFrom(title: string, domain: [number, number], count: number, minStep: number) {
-  const step = niceStep(domain[0], domain[1], count, minStep);
+function axisFrom(title: string, domain: [number, number], count: number, minStep: number, fixedStep?: number) {
+  const step = fixedStep ?? niceStep(domain[0], domain[1], count, minStep);
   const ticks = niceTicks(domain[0], domain[1], step);
   return { title, domain, step, ticks, labels: ticks.map((t) => formatTick(t, step)) };
 }
 
 /**
- * The course's accuracy chart: x "epochs", y "accuracy" from 0 to 1.0, a line per series
- * ("train" with circles, "test" with squares; no markers beyond 60 points), legend at the
- * lower right. Throws a ShapeError for empty, non-finite, out-of-range or mismatched series.
+ * The course's accuracy chart: x "epochs", y "accuracy" from 0 (or `yMin`) to 1.0, a line per
+ * series ("train" with circles, "test" with squares; no markers beyond 60 points), legend at
+ * the lower right. Throws a ShapeError for empty, non-finite, out-of-range or mismatched
+ * series, and for a yMin outside [0, 1) or above an accuracy.
  */
-export function accuracyChart(history: AccuracyHistory, opts: ChartOptions = {}): ChartModel {
+export function accuracyChart(history: AccuracyHistory, opts: AccuracyOptions = {}): ChartModel {
   if (!history || typeof history !== 'object') throw new ShapeError('accuracy chart: expected { trainAcc, testAcc }');
   checkValues('accuracy chart: trainAcc', history.trainAcc, 0, 1);
   checkValues('accuracy chart: testAcc', history.testAcc, 0, 1);
@@ -302,13 +313,33 @@ export function accuracyChart(history: AccuracyHistory, opts: ChartOptions = {})
   if (hi === lo) hi = lo + 1;
   const integer = epochs.every(Number.isInteger);
   const xAxis = { ...axisFrom('epochs', [lo, hi], size.w / 40, integer ? 1 : 0), pad: 8 };
-  const yAxis = axisFrom('accuracy', [0, 1], 10, 0);
+  const floor = accuracyFloor(history, opts.yMin ?? 0);
+  const yAxis = axisFrom('accuracy', [floor.yMin, 1], 10, 0, floor.step);
   const markers = n <= MARKER.maxPoints;
   const series: Series[] = [
     { name: 'train', color: SERIES_COLORS.train, marker: markers ? 'circle' : null, points: history.trainAcc.map((a, i) => [epochs[i], a]) },
     { name: 'test', color: SERIES_COLORS.test, marker: markers ? 'square' : null, points: history.testAcc.map((a, i) => [epochs[i], a]) },
   ];
   return build({ xAxis, yAxis, series, lineWidth: 2, legend: true, title: opts.title, size });
+}
+
+/** The y axis's lower end of an accuracy chart (see AccuracyOptions.yMin), and for 'auto' its tick step. */
+function accuracyFloor(history: AccuracyHistory, yMin: number | 'auto'): { yMin: number; step?: number } {
+  let lo = 1;
+  for (const a of [...history.trainAcc, ...history.testAcc]) lo = Math.min(lo, a);
+  if (yMin === 'auto') {
+    // the round value below the lowest point, in steps of about a fifth of the span left
+    const low = Math.min(lo, 0.999);
+    const step = niceStep(low, 1, 5);
+    const floor = Math.floor(low / step - 1e-9) * step; // strictly below: no point on the frame
+    // ticks at that step from the floor up; below ~0.5 the course's 0..1 with 0.1 ticks
+    return floor < 0.5 ? { yMin: 0 } : { yMin: Number(floor.toFixed(stepDecimals(step))), step };
+  }
+  if (typeof yMin !== 'number' || !(yMin >= 0 && yMin < 1)) {
+    throw new ShapeError(`accuracy chart: yMin must be 'auto' or a number in [0, 1), got ${typeof yMin === 'number' ? yMin : JSON.stringify(yMin)}`);
+  }
+  if (yMin > lo) throw new ShapeError(`accuracy chart: yMin ${yMin} is above the lowest accuracy, ${lo}; the curve would leave the plot`);
+  return { yMin };
 }
 
 /**

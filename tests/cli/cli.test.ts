@@ -140,6 +140,17 @@ describe('wasm-cnn commands on a parameter file', () => {
     expect(badDecay.stderr).toMatch(/--weight-decay.*expected a number >= 0, got "-1"/);
   }, 120_000);
 
+  it("train's accuracy chart starts its y axis at a round value below the run's lowest accuracy", () => {
+    const h = JSON.parse(readFileSync(join(trained, 'history.json'), 'utf8'));
+    const lowest = Math.min(...h.trainAccList, ...h.testAccList);
+    const labels = [...readFileSync(join(trained, 'accuracy.svg'), 'utf8').matchAll(/<text class="y-label"[^>]*>([^<]*)</g)].map((m) => Number(m[1]));
+    expect(labels.length).toBeGreaterThanOrEqual(3);
+    expect(labels[0]).toBeGreaterThan(0.5);
+    expect(labels[0]).toBeLessThan(lowest);
+    expect(lowest - labels[0]).toBeLessThan((1 - labels[0]) / 2);
+    expect(labels[labels.length - 1]).toBe(1);
+  });
+
   it('predict --index prints the digit and ten probabilities summing to 1; a trained model predicts the labels', async () => {
     // the first six MNIST test images (7, 2, 1, 0, 4, 1): clear digits, each classified correctly
     const runs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => cli(['predict', join(trained, 'params.safetensors'), '--index', String(i), '--json'])));

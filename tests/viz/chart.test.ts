@@ -91,6 +91,29 @@ describe('accuracy chart', () => {
     expect(withEpochs.series[0].points).toEqual([[10, 0.5], [20, 0.6], [30, 0.7]]);
   });
 
+  it("yMin: 'auto' starts the y axis at a round value below the lowest accuracy; a number starts it there", () => {
+    // full MNIST: every accuracy between 0.975 and 0.9978
+    const full = { trainAcc: [0.9753, 0.9861, 0.9932, 0.9978], testAcc: [0.9791, 0.9838, 0.9902, 0.991] };
+    const m = accuracyChart(full, { yMin: 'auto' });
+    expect(m.y.domain).toEqual([0.975, 1]);
+    expect(m.y.labels).toEqual(['0.975', '0.980', '0.985', '0.990', '0.995', '1.000']);
+    const lowest = markers(m, 'train')[0];
+    expect(lowest.y).toBeCloseTo(m.plot.y + m.plot.h * (1 - (0.9753 - 0.975) / 0.025), 6);
+    for (const mk of [...markers(m, 'train'), ...markers(m, 'test')]) {
+      expect(mk.y).toBeGreaterThanOrEqual(m.plot.y);
+      expect(mk.y).toBeLessThanOrEqual(m.plot.y + m.plot.h);
+    }
+    // the course's run: from 0.86 up; a perfect run still gets a range; low accuracies go to 0
+    expect(accuracyChart({ trainAcc: [0.86, 0.95], testAcc: [0.87, 0.94] }, { yMin: 'auto' }).y.domain[0]).toBe(0.84);
+    expect(accuracyChart({ trainAcc: [1, 1], testAcc: [1, 1] }, { yMin: 'auto' }).y.domain).toEqual([0.9988, 1]);
+    expect(accuracyChart({ trainAcc: [0.1, 0.5], testAcc: [0.12, 0.4] }, { yMin: 'auto' }).y.domain).toEqual([0, 1]);
+    expect(accuracyChart(full, { yMin: 0.9 }).y.domain).toEqual([0.9, 1]);
+    expect(accuracyChart(full).y.domain).toEqual([0, 1]);
+    expect(() => accuracyChart(full, { yMin: 0.98 })).toThrow(/yMin 0.98 is above the lowest accuracy, 0.9753/);
+    expect(() => accuracyChart(full, { yMin: 1 })).toThrow(/yMin must be 'auto' or a number in \[0, 1\), got 1/);
+    expect(() => accuracyChart(full, { yMin: 'top' as 'auto' })).toThrow(/got "top"/);
+  });
+
   it('escapes the title and leaves it out when not given', () => {
     const svg = accuracySvg({ trainAcc, testAcc }, { title: 'run <1> & "best" \'Adam\'' });
     expect(texts(svg, 'title')).toEqual(['run &lt;1&gt; &amp; &quot;best&quot; &#39;Adam&#39;']);
