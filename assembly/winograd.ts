@@ -119,6 +119,20 @@ function fill_plane(src: usize, H: i32, W: i32, pad: i32, Wp: i32, p: usize): vo
 }
 
 /**
+ * The input tiles of one image: for each of its C planes (H, W) at img, the plane goes into
+ * the zero-bordered plane p (fill_plane), then its tiles into v + c * ld4 (input_tiles);
+ * v: the image's first column of the (16, C, ld) tile matrices, xs: bytes between their xi planes.
+ */
+function image_tiles(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, TH: i32, TW: i32,
+  v: usize, ld4: usize, xs: usize): void {
+  const planeBytes = <usize>(H * W) << 2;
+  for (let c = 0; c < C; c++) {
+    fill_plane(img + <usize>c * planeBytes, H, W, pad, Wp, p);
+    input_tiles(p, TH, TW, Wp, v + <usize>c * ld4, xs);
+  }
+}
+
+/**
  * v[xi][t] = (B^T d B)[xi] of every tile t = ti*TW + tj of the padded plane (., Wp) at p (tile
  * (ti, tj) reads rows 2ti..2ti+3, columns 2tj..2tj+3); xs: bytes between the xi planes of v.
  */
@@ -250,10 +264,7 @@ export function wino_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize,
   for (let n0 = 0; n0 < N; n0 += G) {
     const g1 = min(G, N - n0);
     for (let g = 0; g < g1; g++) {
-      for (let c = 0; c < C; c++) {
-        fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
-        input_tiles(p, TH, TW, Wp, v + <usize>c * ld4 + (<usize>(g * T) << 2), vxs);
-      }
+      image_tiles(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + (<usize>(g * T) << 2), ld4, vxs);
     }
     for (let xi = 0; xi < 16; xi++) {
       gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, v + <usize>xi * vxs, ld, 0, m + <usize>xi * mxs, ld);
@@ -350,10 +361,7 @@ export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, 
       const g1 = min(G, N - n0);
       for (let g = 0; g < g1; g++) {
         const col = <usize>(g * T) << 2;
-        for (let c = 0; c < C; c++) {
-          fill_plane(x + <usize>((n0 + g) * C + c) * planeBytes, H, W, pad, Wp, p);
-          input_tiles(p, TH, TW, Wp, v + <usize>c * ld4 + col, vxs);
-        }
+        image_tiles(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs);
         for (let f = 0; f < FN; f++) {
           const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
           for (let r = 0; r < OH; r++) memory.copy(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, owBytes);

@@ -62,10 +62,15 @@ export function convAlgo(g: ConvGeom): ConvAlgo {
   return winogradApplies(g) && g.C >= WINO_MIN_C ? 'winograd' : 'direct';
 }
 
+/** Floats of the transformed filters u: (16, FN, C) (wino_filter_f32), which the scratch starts with. */
+function winoFilterFloats(g: ConvGeom): number {
+  return 16 * g.FN * g.C;
+}
+
 /** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
 export function colSize(g: ConvGeom, algo: ConvAlgo = convAlgo(g)): number {
   if (algo === 'winograd') {
-    const u = 16 * g.FN * g.C;
+    const u = winoFilterFloats(g);
     return Math.max(u + Math.max(winoFwdScratch(g.N, g.C, g.FN, g.OH, g.OW), winoFwdScratch(g.N, g.FN, g.C, g.H, g.W)),
       WINO_PARTS * u + winoSumsScratch(g.N, g.C, g.FN, g.OH, g.OW));
   }
@@ -78,7 +83,7 @@ export function colSize(g: ConvGeom, algo: ConvAlgo = convAlgo(g)): number {
 export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: Ptr, col: Ptr, algo: ConvAlgo = convAlgo(g)): void {
   if (algo === 'winograd') {
     k.wino_filter_f32(w, g.FN, g.C, 0, col);
-    k.wino_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col + 64 * g.FN * g.C);
+    k.wino_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col + 4 * winoFilterFloats(g));
     return;
   }
   k.conv_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW,
@@ -92,7 +97,7 @@ export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: 
 export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr, algo: ConvAlgo = convAlgo(g)): void {
   if (algo === 'winograd') {
-    k.wino_grad_sums_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, WINO_PARTS, col, col + WINO_PARTS * 64 * g.FN * g.C);
+    k.wino_grad_sums_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, WINO_PARTS, col, col + 4 * WINO_PARTS * winoFilterFloats(g));
     k.wino_grad_filter_f32(col, g.FN, g.C, dw);
   } else {
     const CKK = g.C * g.KH * g.KW;
@@ -103,7 +108,7 @@ export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   if (algo === 'winograd') {
     // dx = the forward of dy (N, FN, OH, OW) with the flipped filters (16, C, FN) and pad 2 - pad
     k.wino_filter_f32(w, g.FN, g.C, 1, dcol);
-    k.wino_fwd_f32(dy, g.N, g.FN, g.OH, g.OW, dcol, g.C, 2 - g.padH, 0, 0, dx, dcol + 64 * g.FN * g.C);
+    k.wino_fwd_f32(dy, g.N, g.FN, g.OH, g.OW, dcol, g.C, 2 - g.padH, 0, 0, dx, dcol + 4 * winoFilterFloats(g));
     return;
   }
   k.conv_bwd_data_f32(dy, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, dx, dcol);

@@ -52,6 +52,15 @@ function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: nu
   }
 }
 
+/** The input tiles of image n's C planes of x (float index): each padded at p, its tiles at V[xi][c][g * T + t]. */
+function imageTiles(f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number, pad: number,
+  wg: WinoGeom, p: number, v: number): void {
+  for (let c = 0; c < C; c++) {
+    fillPlane(f32, x + (n * C + c) * H * W, H, W, pad, wg, p);
+    inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
+  }
+}
+
 /** V[xi][row][col0 + t] = (B^T d B)[xi] for every tile t of the padded plane at p; xi stride `xs`. */
 function inputTiles(f32: Float32Array, p: number, wg: WinoGeom, v: number, xs: number): void {
   const Wp = wg.Wp;
@@ -94,12 +103,7 @@ export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
   f32.fill(0, p, v);
   for (let n0 = 0; n0 < N; n0 += wg.G) {
     const g1 = Math.min(wg.G, N - n0);
-    for (let g = 0; g < g1; g++) {
-      for (let c = 0; c < C; c++) {
-        fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
-        inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
-      }
-    }
+    for (let g = 0; g < g1; g++) imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
     for (let xi = 0; xi < 16; xi++) {
       gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * C * wg.ld) * 4, wg.ld,
         0, (m + xi * FN * wg.ld) * 4, wg.ld);
@@ -164,10 +168,7 @@ export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numbe
       const n0 = q * wg.G;
       const g1 = Math.min(wg.G, N - n0);
       for (let g = 0; g < g1; g++) {
-        for (let c = 0; c < C; c++) {
-          fillPlane(f32, (x >> 2) + ((n0 + g) * C + c) * H * W, H, W, pad, wg, p);
-          inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
-        }
+        imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
         for (let f = 0; f < FN; f++) {
           const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
           for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);

@@ -130,8 +130,13 @@ const planeOut = (hIdx: number) => (a: Args) =>
 const convOHW = (a: Args, H: number, KH: number) =>
   outDim(a[H], a[KH], a[KH + 2], a[KH + 4]) * outDim(a[H + 1], a[KH + 1], a[KH + 3], a[KH + 5]);
 
-/** OH*OW of a Winograd call whose H, W and pad are at the given argument indices (OH = H + 2*pad - 2). */
-const winoOHW = (a: Args, H: number, pad: number) => Math.max(0, a[H] + 2 * a[pad] - 2) * Math.max(0, a[H + 1] + 2 * a[pad] - 2);
+/** (OH, OW) of a Winograd call whose H, W and pad are at the given argument indices (OH = H + 2*pad - 2). */
+const winoOut = (a: Args, H: number, pad: number) => [a[H] + 2 * a[pad] - 2, a[H + 1] + 2 * a[pad] - 2] as const;
+/** OH*OW of such a call (0 for an empty output). */
+const winoOHW = (a: Args, H: number, pad: number) => {
+  const [OH, OW] = winoOut(a, H, pad);
+  return Math.max(0, OH) * Math.max(0, OW);
+};
 
 /**
  * conv_fwd / conv_bwd_data, (src, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, ...): images, each
@@ -300,8 +305,8 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
   // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_grad_sums: (x, dy, N, C, H, W, FN, pad, p0, p1, ...)
-  wino_fwd_f32: { arg: 11, bytes: (a) => winoFwdScratch(a[1], a[2], a[6], a[3] + 2 * a[7] - 2, a[4] + 2 * a[7] - 2) * 4 },
-  wino_grad_sums_f32: { arg: 11, bytes: (a) => winoSumsScratch(a[2], a[3], a[6], a[4] + 2 * a[7] - 2, a[5] + 2 * a[7] - 2) * 4 },
+  wino_fwd_f32: { arg: 11, bytes: (a) => winoFwdScratch(a[1], a[2], a[6], ...winoOut(a, 3, 7)) * 4 },
+  wino_grad_sums_f32: { arg: 11, bytes: (a) => winoSumsScratch(a[2], a[3], a[6], ...winoOut(a, 4, 7)) * 4 },
 };
 
 /** Kernels whose split results are added (the others return nothing). */
