@@ -61,6 +61,7 @@ const el = {
   epochs: $<HTMLInputElement>('epochs'),
   batchSize: $<HTMLInputElement>('batch-size'),
   lr: $<HTMLInputElement>('lr'),
+  weightDecay: $<HTMLInputElement>('weight-decay'),
   optimizer: $<HTMLSelectElement>('optimizer'),
   backend: $<HTMLSelectElement>('backend'),
   threads: $<HTMLInputElement>('threads'),
@@ -104,7 +105,7 @@ const el = {
 // Enter in a field must not reload the page
 $('train-form').addEventListener('submit', (e) => e.preventDefault());
 
-const trainControls = [el.trainSize, el.testSize, el.epochs, el.batchSize, el.lr, el.optimizer, el.backend, el.threads, el.relaxedSimd, el.seed, el.keepWeights];
+const trainControls = [el.trainSize, el.testSize, el.epochs, el.batchSize, el.lr, el.weightDecay, el.optimizer, el.backend, el.threads, el.relaxedSimd, el.seed, el.keepWeights];
 
 // optimizers from the library, Adam selected (lr 0.001, as in the course's CNN chapter)
 for (const name of OPTIMIZER_NAMES) {
@@ -538,12 +539,15 @@ function intOf(input: HTMLInputElement, name: string): number {
 function readConfig(): TrainConfig {
   const lr = Number(el.lr.value);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new Error('learning rate must be a positive number');
+  const weightDecay = Number(el.weightDecay.value);
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new Error('weight decay must be a number >= 0');
   const c: TrainConfig = {
     trainSize: intOf(el.trainSize, 'training images'),
     testSize: intOf(el.testSize, 'test images'),
     epochs: intOf(el.epochs, 'epochs'),
     batchSize: intOf(el.batchSize, 'batch size'),
     lr,
+    weightDecay,
     optimizer: el.optimizer.value,
     backend: el.backend.value as BackendName,
     threads: intOf(el.threads, 'threads'),

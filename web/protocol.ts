@@ -18,6 +18,8 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** L2 weight decay lambda (Trainer weightDecay; 0: none). */
+  weightDecay: number;
   optimizer: string;
   backend: BackendName;
   threads: number;

@@ -379,6 +379,7 @@ async function train(c: TrainConfig): Promise<void> {
       miniBatchSize: c.batchSize,
       optimizer: c.optimizer,
       optimizerParam: { lr: c.lr },
+      weightDecay: c.weightDecay,
       seed: c.seed,
       evaluateSampleNumPerEpoch: trainSize > evalTrain ? evalTrain : null,
       onIteration: cb.onIteration,

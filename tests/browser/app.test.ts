@@ -125,6 +125,15 @@ describe('web app (Chromium)', () => {
     expect(errors).toEqual([]);
   }, 30_000);
 
+  it('refuses a negative weight decay before starting, saying which field is wrong', async () => {
+    await fill({ 'weight-decay': -1 });
+    await page.click('#start');
+    expect(await text('#status')).toBe('Cannot start: weight decay must be a number >= 0.');
+    expect(await page.getAttribute('body', 'data-state')).toBe('ready');
+    await fill({ 'weight-decay': 0 });
+    expect(errors).toEqual([]);
+  }, 30_000);
+
   it('training runs in the worker: the page stays responsive, predicts while training, and Stop ends the run (JS backend)', async () => {
     await fill({ backend: 'js', threads: 1, 'train-size': 1000, 'test-size': 100, epochs: 5, 'batch-size': 50, seed: 1 });
     await page.click('#start');

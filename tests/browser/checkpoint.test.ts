@@ -96,7 +96,7 @@ describe('checkpoints in Chromium', () => {
     try {
       await page.goto(served.url);
       await page.waitForSelector('body[data-state=ready]', { timeout: 60_000 });
-      const settings: Record<string, string> = { 'train-size': '500', 'test-size': '100', epochs: '3', 'batch-size': '50', lr: '0.002', seed: '7' };
+      const settings: Record<string, string> = { 'train-size': '500', 'test-size': '100', epochs: '3', 'batch-size': '50', lr: '0.002', 'weight-decay': '0.001', seed: '7' };
       for (const [id, v] of Object.entries(settings)) {
         await page.fill(`#${id}`, v);
         await page.dispatchEvent(`#${id}`, 'change');
@@ -122,6 +122,7 @@ describe('checkpoints in Chromium', () => {
       const ckpt = new Uint8Array(readFileSync(await download.path()));
       const c = decodeCheckpoint(ckpt, 'download');
       expect(c.position.step).toBeGreaterThanOrEqual(3);
+      expect(c.settings.weightDecay).toBe(0.001); // the form's weight decay reached the Trainer
       expect(c.position.step).toBeLessThan(30);
       await page.click('#resume');
       await done();
