@@ -242,6 +242,13 @@ describe('Trainer checkpoints', () => {
     const bad = encodeSafetensors([...f.tensors].map(([name, t]) => ({ name, ...t })), md);
     expect(() => Trainer.resume(bad, opts)).toThrow(FormatError);
     expect(() => Trainer.resume(bad, opts)).toThrow(/position.step is 9, but epoch 2 iteration 2 makes 8/);
+    // weightDecay: absent (a checkpoint written before the option) means none; a negative one is refused
+    const trainerMeta = JSON.parse(md.trainer);
+    const { weightDecay: _absent, ...older } = trainerMeta;
+    const olderFile = encodeSafetensors([...f.tensors].map(([name, t]) => ({ name, ...t })), { ...f.metadata!, trainer: JSON.stringify(older) });
+    expect(decodeCheckpoint(olderFile, 'test').settings.weightDecay).toBe(0);
+    const negative = encodeSafetensors([...f.tensors].map(([name, t]) => ({ name, ...t })), { ...f.metadata!, trainer: JSON.stringify({ ...trainerMeta, weightDecay: -0.1 }) });
+    expect(() => Trainer.resume(negative, opts)).toThrow(/__metadata__.trainer.weightDecay must be a finite number >= 0, got -0.1/);
     // an optimizer tensor of the wrong size: refused by loadState after the params were checked; params restored
     const md2 = f.metadata!;
     const tensors = [...f.tensors].map(([name, t]) => (name === 'optimizer.m.W1' ? { name, shape: [t.data.length - 1], data: t.data.subarray(1) } : { name, ...t }));
