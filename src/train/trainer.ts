@@ -156,7 +156,8 @@ export interface TrainerOptions {
    * L2 weight decay lambda, as the course's MultiLayerNet's weight_decay_lambda (default 0:
    * none). Before every update, lambda * W is added to the gradient of each weight: the
    * parameters whose names start with "W" (convolution and affine weights); biases and
-   * batch normalization's gamma and beta are not decayed. The recorded losses stay the
+   * batch normalization's gamma and beta are not decayed (a network with no such parameter
+   * is refused when weightDecay > 0). The recorded losses stay the
    * data loss (cross-entropy), as PyTorch's weight_decay reports them; the course adds
    * 0.5 * lambda * sum(W^2) to its loss.
    */
@@ -349,6 +350,14 @@ export class Trainer {
     this.iterPerEpoch = Math.max(Math.floor(this.trainSize / this.miniBatchSize), 1);
     this.maxIter = this.epochs * this.iterPerEpoch;
 
+    const wd = options.weightDecay ?? 0;
+    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) {
+      throw new WasmCnnError(`Trainer: weightDecay must be a finite number >= 0, got ${describeValue(wd)}`);
+    }
+    if (wd > 0 && !Object.keys(network.params).some(isDecayed)) {
+      throw new WasmCnnError(`Trainer: weightDecay decays the parameters whose names start with "W", and the network has none (its parameters: ${Object.keys(network.params).join(', ') || 'none'})`);
+    }
+    this.weightDecay = wd;
     const opt = options.optimizer ?? 'sgd';
     this.ownsOptimizer = typeof opt === 'string';
     this.optimizer = createOptimizer(opt, options.optimizerParam, network.backend);
@@ -362,11 +371,6 @@ export class Trainer {
       if (typeof lr !== 'number') throw new WasmCnnError(`Trainer: lrDecay needs an optimizer with a numeric lr; ${this.optimizer.name} has none`);
       this.baseLr = lr;
     }
-    const wd = options.weightDecay ?? 0;
-    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) {
-      throw new WasmCnnError(`Trainer: weightDecay must be a finite number >= 0, got ${describeValue(wd)}`);
-    }
-    this.weightDecay = wd;
     this.rng = new Random(this.seed);
     this.labelsHash = labelsHash(this.tTest, labelsHash(this.tTrain));
   }
@@ -516,7 +520,7 @@ export class Trainer {
     const rng = this.rng;
     const params = net.params;
     const names = Object.keys(params);
-    const decayed = this.weightDecay > 0 ? names.filter((n) => n.startsWith('W')) : [];
+    const decayed = this.weightDecay > 0 ? names.filter(isDecayed) : [];
 
     let trainBatch: BatchGatherer | undefined;
     let testBatch: BatchGatherer | undefined;
@@ -681,6 +685,11 @@ function firstNonFinite(backend: Backend, params: ParamMap, names: string[]): { 
     if (count > 0) return { name, count };
   }
   return null;
+}
+
+/** Whether weightDecay applies to the parameter of this name: the weights W1, W2, ... (TrainerOptions.weightDecay). */
+function isDecayed(name: string): boolean {
+  return name.startsWith('W');
 }
 
 /** grads[n] += lambda * params[n] for each name (see TrainerOptions.weightDecay). */

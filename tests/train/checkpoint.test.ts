@@ -170,6 +170,9 @@ describe('Trainer checkpoints', () => {
     for (const bad of [-1, Number.NaN, '0.1']) {
       expect(() => new Trainer(model(backend), xTrain, tTrain, xTest, tTest, { ...opts, weightDecay: bad as number })).toThrow(/weightDecay must be a finite number >= 0/);
     }
+    // a network whose parameters follow other names would silently get no decay: refused
+    const renamed = Object.create(net, { params: { value: { 'conv.weight': net.params.W1 } } }) as Sequential;
+    expect(() => new Trainer(renamed, xTrain, tTrain, xTest, tTest, { ...opts })).toThrow(/names start with "W", and the network has none \(its parameters: conv.weight\)/);
   });
 
   it('stop at the last step of an epoch (before its evaluation) resumes with that evaluation', async () => {
