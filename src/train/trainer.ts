@@ -157,9 +157,8 @@ export interface TrainerOptions {
    * none). Before every update, lambda * W is added to the gradient of each weight: the
    * parameters whose names start with "W" (convolution and affine weights); biases and
    * batch normalization's gamma and beta are not decayed (a network with no such parameter
-   * is refused when weightDecay > 0). The recorded losses stay the
-   * data loss (cross-entropy), as PyTorch's weight_decay reports them; the course adds
-   * 0.5 * lambda * sum(W^2) to its loss.
+   * is refused when weightDecay > 0). The recorded losses stay the data loss (cross-entropy),
+   * as PyTorch's weight_decay reports them; the course adds 0.5 * lambda * sum(W^2) to its loss.
    */
   weightDecay?: number;
   /** Called after every step (awaited when it returns a promise). */
