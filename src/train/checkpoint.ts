@@ -165,14 +165,12 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     if (typeof o[k] !== 'boolean') fail(`__metadata__.${obj}.${k} must be true or false, got ${JSON.stringify(o[k] ?? null)}`);
     return o[k] as boolean;
   };
-  const positive = (o: Record<string, unknown>, k: string): number => {
+  /** A finite number of trainer.<k>, > 0 or (zero: true) >= 0. */
+  const trainerNumber = (o: Record<string, unknown>, k: string, zero = false): number => {
     const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`__metadata__.trainer.${k} must be a positive number, got ${JSON.stringify(v ?? null)}`);
-    return v as number;
-  };
-  const nonNegative = (o: Record<string, unknown>, k: string): number => {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`__metadata__.trainer.${k} must be a finite number >= 0, got ${JSON.stringify(v ?? null)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || (zero ? v < 0 : v <= 0)) {
+      fail(`__metadata__.trainer.${k} must be ${zero ? 'a finite number >= 0' : 'a positive number'}, got ${JSON.stringify(v ?? null)}`);
+    }
     return v as number;
   };
   const numbers = (o: Record<string, unknown>, obj: string, k: string): number[] => {
@@ -193,9 +191,9 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): CheckpointCo
     trainSize: int(t, 'trainer', 'trainSize', 1, 1 << 24),
     testSize: int(t, 'trainer', 'testSize', 1),
     labelsHash: int(t, 'trainer', 'labelsHash', 0, 0xffffffff),
-    lrDecay: t.lrDecay === undefined ? 1 : positive(t, 'lrDecay'),
-    baseLr: t.baseLr === undefined || t.baseLr === null ? null : positive(t, 'baseLr'),
-    weightDecay: t.weightDecay === undefined ? 0 : nonNegative(t, 'weightDecay'),
+    lrDecay: t.lrDecay === undefined ? 1 : trainerNumber(t, 'lrDecay'),
+    baseLr: t.baseLr === undefined || t.baseLr === null ? null : trainerNumber(t, 'baseLr'),
+    weightDecay: t.weightDecay === undefined ? 0 : trainerNumber(t, 'weightDecay', true),
   };
   if (settings.lrDecay !== 1 && settings.baseLr === null) fail('__metadata__.trainer.baseLr must be a positive number when lrDecay is not 1');
   const o = json('optimizer');
