@@ -30,8 +30,8 @@ export interface ChartOptions {
 export interface AccuracyOptions extends ChartOptions {
   /**
    * Lower end of the y axis, which always ends at 1: a number in [0, 1) (default 0, the
-   * course's ylim(0, 1.0)), or 'auto': a round value at or below the lowest accuracy, so
-   * that curves close to 1 (full MNIST: 98-99.5%) are not pressed against the top.
+   * course's ylim(0, 1.0)), or 'auto': a round value below the lowest accuracy (0 when that is
+   * under 0.5), so that curves close to 1 (full MNIST: 98-99.5%) are not pressed against the top.
    */
   yMin?: number | 'auto';
 }
