@@ -1,6 +1,7 @@
 /**
  * The relaxed-SIMD build ('wasm-relaxed': GEMM micro-kernels with f32x4.relaxed_madd), 1
- * thread: its GEMMs and the end-to-end cases, beside the plain-SIMD build. In-process where
+ * thread: its GEMMs, the end-to-end cases and (peers) SimpleConvNet inference against ONNX Runtime
+ * Web in paired rounds, beside the plain-SIMD build. In-process where
  * the engine validates relaxed SIMD (Chromium; a future Node), else in a child
  * `node --experimental-wasm-relaxed-simd` running this bench with `--relaxed-only`, whose
  * JSON results are merged in.
@@ -22,6 +23,8 @@ export interface RelaxedRun {
   notes: string[];
   /** The relaxed build against PyTorch in paired rounds (deep group), when torch is there. */
   deepTorchPaired?: PairedPeerRow[];
+  /** The relaxed build against ONNX Runtime Web in paired rounds (peers group). */
+  ortPaired?: PairedPeerRow[];
 }
 
 /** build/dist/bench.js, from this module in bench/ (sources) or in build/dist/ (the bundle). */
@@ -39,7 +42,7 @@ function benchEntry(): string {
  */
 export async function runRelaxed(groups: Group[], quick: boolean, inProcess: (groups: Group[]) => Promise<BenchResults>,
   log: (s: string) => void): Promise<RelaxedRun> {
-  const own = groups.filter((g) => g === 'kernels' || g === 'e2e' || g === 'deep');
+  const own = groups.filter((g) => g === 'kernels' || g === 'e2e' || g === 'deep' || g === 'peers');
   const failed = (error: string): RelaxedRun => ({
     figures: [], impls: [], notes: [],
     failures: [{ group: own.includes('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error }],
@@ -67,5 +70,6 @@ export async function runRelaxed(groups: Group[], quick: boolean, inProcess: (gr
     r = parsed;
     how = `this engine rejects relaxed SIMD without a flag; measured in a child \`node ${FLAG}\``;
   }
-  return { figures: r.figures, failures: r.failures, impls: r.impls, notes: [`Wasm relaxed: ${how}.`, ...r.notes], deepTorchPaired: r.deepTorchPaired };
+  return { figures: r.figures, failures: r.failures, impls: r.impls, notes: [`Wasm relaxed: ${how}.`, ...r.notes], deepTorchPaired: r.deepTorchPaired,
+    ortPaired: r.ortPaired };
 }

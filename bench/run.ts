@@ -226,14 +226,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
   }
 
   // the relaxed-SIMD build beside them (in a child node with the flag where this engine rejects it)
-  if (!relaxedOnly && (has('kernels') || has('e2e') || has('deep')) && !skip.has(RELAXED_IMPL)) {
+  if (!relaxedOnly && (has('kernels') || has('e2e') || has('deep') || has('peers')) && !skip.has(RELAXED_IMPL)) {
     try {
-      const rx = await runRelaxed(groups, quick, (only) => runBench({ quick, only, relaxedOnly: true, outDir: null, log }), log);
+      const ortSkipped = skip.has(ortImpl(1)) || skip.has('ort-wasm');
+      const rx = await runRelaxed(groups.filter((g) => g !== 'peers' || !ortSkipped), quick,
+        (only) => runBench({ quick, only, relaxedOnly: true, outDir: null, log }), log);
       results.figures.push(...rx.figures);
       results.failures.push(...rx.failures);
       results.impls.push(...rx.impls);
       results.notes.push(...rx.notes);
       if (rx.deepTorchPaired) (results.deepTorchPaired ??= []).push(...rx.deepTorchPaired);
+      if (rx.ortPaired) (results.ortPaired ??= []).push(...rx.ortPaired);
     } catch (e) {
       results.failures.push({ group: has('kernels') ? 'kernels' : 'e2e', name: 'relaxed-SIMD build', impl: RELAXED_IMPL, error: errorMessage(e) });
     }
@@ -250,7 +253,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     results.notes.push(...tr.notes);
   }
 
-  if (has('peers')) {
+  // the relaxed build (a child's relaxedOnly run) against ORT web in paired rounds, 1 thread
+  if (has('peers') && relaxedOnly && !skip.has(ortImpl(1)) && !skip.has('ort-wasm')) {
+    try {
+      results.ortPaired = await withBackends(ours, (made) => runOrtPaired(made, getData(), scalingBudget(quick), log));
+    } catch (e) {
+      results.failures.push({ group: 'peers', name: 'paired rounds with ONNX Runtime Web', impl: RELAXED_IMPL, error: errorMessage(e) });
+    }
+  }
+
+  if (has('peers') && !relaxedOnly) {
     const which = (['wasm', 'cpu'] as TfjsBackend[]).filter((be) => !skip.has(`tfjs-${be}`));
     if (which.length) {
       const p = await runTfjs(which, getData(), b, quick, log);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { runBench, renderText, type BenchResults, type Figure } from '../bench/main.js';
 import { networkGemms, squareGemms } from '../bench/kernels.js';
 import { E2E } from '../bench/e2e.js';
-import { derive, renderMarkdown } from '../bench/report.js';
+import { derive, fmtNum, renderMarkdown } from '../bench/report.js';
+import { median } from '../bench/timing.js';
 
 const dirs: string[] = [];
 function outDir(): string {
@@ -179,7 +180,15 @@ describe('npm run bench --quick', () => {
     const md = checkFiles(r);
     expect(md).toContain('| case | TF.js wasm GFLOP/s | % peak |');
     if (failed) expect(md).toContain(failed.error);
-  }, 120_000);
+    // the relaxed build (a child node with the flag where this engine rejects it) against ORT
+    // web in paired rounds, 1 thread: what a browser with relaxed SIMD runs under relaxedSimd: 'auto'
+    const rx = r.ortPaired?.find((x) => x.impl === 'wasm-relaxed');
+    expect(rx, JSON.stringify(r.failures)).toBeDefined();
+    expect(rx!.threads).toBe(1);
+    expect(rx!.peer).toBe('ort-wasm');
+    expect(rx!.ratio).toBe(median(rx!.samplesMs.map((w, i) => rx!.peerSamplesMs[i] / w)));
+    expect(md).toContain(`| ${E2E.infer100} | Wasm relaxed | 1 | ${fmtNum(100_000 / rx!.ms)} | ${fmtNum(100_000 / rx!.peerMs)} | ${rx!.ratio.toFixed(2)}x |`);
+  }, 180_000);
 });
 
 describe('bench report', () => {
