@@ -69,7 +69,8 @@ export interface Kernels {
   // OH = H + 2*pad - 2, OW likewise; the output is cut into 2x2 tiles (TH x TW per image, the
   // last row / column of tiles clipped when OH / OW is odd), each computed from a 4x4 input tile
   // as A^T [(G g G^T) . (B^T d B)] A; the 16 elementwise products over all channels are 16 GEMMs
-  // over groups of winoGeom(N, OH, OW).G images. Splitting rules: images (forward), image
+  // over groups of at most winoGeom(N, OH, OW).G images (the forward balances the ceil(N / G)
+  // groups' sizes; the filter gradient's are G but the last). Splitting rules: images (forward), image
   // partitions (the filter gradient's sums); results are bit-identical for every split.
   /**
    * w: (FN, C, 3, 3) -> u: (16, FN, C) = G g G^T for g = w[f][c]; flip != 0: u: (16, C, FN) of the

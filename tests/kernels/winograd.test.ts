@@ -62,8 +62,9 @@ describe('wino_fwd_f32', () => {
     }), { seed: SEED, numRuns: 80 });
   });
 
-  it('computes the deep net\'s shapes (groups of many images, 7x7 and 8x8 outputs)', () => {
-    for (const [N, C, H, FN, p] of [[20, 8, 7, 5, 1], [9, 4, 8, 6, 1], [3, 3, 14, 4, 2]]) {
+  it('computes the deep net\'s shapes (groups of many images, 7x7 and 8x8 outputs, groups of unequal size)', () => {
+    // 13 images of 16x16 outputs: G = 4, groups of 4, 3, 3 and 3 images
+    for (const [N, C, H, FN, p] of [[20, 8, 7, 5, 1], [9, 4, 8, 6, 1], [3, 3, 14, 4, 2], [13, 2, 14, 3, 2]]) {
       const g: G = { N, C, H, W: H, FN, KH: 3, KW: 3, sH: 1, sW: 1, pH: p, pW: p };
       expect(winoGeom(N, outH(g), outW(g)).G).toBeGreaterThan(1);
       const x = randomF32(N * C * H * H, N), w = randomF32(FN * C * 9, C);

@@ -101,8 +101,11 @@ export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
   const v = p + wg.planeFloats;
   const m = v + 16 * C * wg.ld;
   f32.fill(0, p, v);
-  for (let n0 = 0; n0 < N; n0 += wg.G) {
-    const g1 = Math.min(wg.G, N - n0);
+  // groups of at most G images, balanced (sizes differ by at most 1), as in assembly/winograd.ts
+  const ng = Math.ceil(N / wg.G);
+  for (let q = 0; q < ng; q++) {
+    const n0 = Math.floor((q * N) / ng);
+    const g1 = Math.floor(((q + 1) * N) / ng) - n0;
     for (let g = 0; g < g1; g++) imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
     for (let xi = 0; xi < 16; xi++) {
       gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * C * wg.ld) * 4, wg.ld,
