@@ -19,7 +19,7 @@
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
 
 const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
-const WINO_PARTS: i32 = 4; // image partitions of the filter gradient (twin of WINO_PARTS in src/backend/kernels.ts)
+export const WINO_PARTS: i32 = 4; // image partitions of the filter gradient (twin of WINO_PARTS in src/backend/kernels.ts)
 
 // @ts-ignore: decorator
 @inline
@@ -27,9 +27,9 @@ function tiles_per_image(OH: i32, OW: i32): i32 {
   return ((OH + 1) >> 1) * ((OW + 1) >> 1);
 }
 
-/** Images per group: WINO_COLS / tiles, at least 1, at most N (winoGeom's G). */
-function wino_group(N: i32, T: i32): i32 {
-  let g = WINO_COLS / max(T, 1);
+/** Images per group of `cols` target tiles (WINO_COLS here): cols / T, at least 1, at most N (winoGeom's G). */
+export function wino_group(N: i32, T: i32, cols: i32): i32 {
+  let g = cols / max(T, 1);
   if (g > N) g = N;
   return g < 1 ? 1 : g;
 }
@@ -38,13 +38,25 @@ function wino_group(N: i32, T: i32): i32 {
  * Row stride of the tile matrices: G*T floats, 4 more when that is a multiple of 32 (so that the
  * 16 xi planes, rows * ld floats apart, do not all map to the same L1 sets). Twin of winoGeom's ld.
  */
-function wino_ld(c: i32): i32 {
+export function wino_ld(c: i32): i32 {
   return (c & 31) == 0 ? c + 4 : c;
+}
+
+/**
+ * Bytes between the xi planes of a (rows, ld) tile matrix: rows * ld floats rounded up to an odd
+ * number of 64-byte lines, so the 16 or 36 planes a transform reads or writes for one tile fall
+ * in distinct L1 sets (a plane of 12 KiB, FN = 64 by 48 tiles, put all 36 in one set and made
+ * F(4x4)'s forward 1.5x slower). Twin of winoPlane in src/backend/kernels.ts.
+ */
+export function wino_plane_bytes(rows: i32, ld: i32): usize {
+  let lines = (rows * ld + 15) >> 4;
+  if ((lines & 1) == 0) lines++;
+  return <usize>lines << 6;
 }
 
 // @ts-ignore: decorator
 @inline
-function round4(n: i32): i32 {
+export function round4(n: i32): i32 {
   return (n + 3) & ~3;
 }
 
@@ -80,7 +92,7 @@ export function wino_filter_f32(w: usize, FN: i32, C: i32, flip: i32, u: usize):
 /** g[a][b] of the filter at s (3x3), or of its 180-degree rotation when flip != 0. */
 // @ts-ignore: decorator
 @inline
-function gv(s: usize, flip: i32, a: i32, b: i32): f32 {
+export function gv(s: usize, flip: i32, a: i32, b: i32): f32 {
   const i = flip != 0 ? 8 - (a * 3 + b) : a * 3 + b;
   return load<f32>(s + (<usize>i << 2));
 }
@@ -100,7 +112,7 @@ function odds(a: v128, b: v128): v128 {
 /** Stores the first n lanes of v at p: all four when n >= 4 (a tile quad's clipped tail stores fewer). */
 // @ts-ignore: decorator
 @inline
-function put(p: usize, v: v128, n: i32): void {
+export function put(p: usize, v: v128, n: i32): void {
   if (n >= 4) {
     v128.store(p, v);
     return;
@@ -116,7 +128,7 @@ function put(p: usize, v: v128, n: i32): void {
  */
 // @ts-ignore: decorator
 @inline
-function copy_row(dst: usize, src: usize, n: i32): void {
+export function copy_row(dst: usize, src: usize, n: i32): void {
   const bytes = <usize>n << 2;
   let o: usize = 0;
   for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
@@ -124,7 +136,7 @@ function copy_row(dst: usize, src: usize, n: i32): void {
 }
 
 /** Copies the plane (H, W) at src into the zero-bordered plane (., Wp) at p, offset by pad rows and columns. */
-function fill_plane(src: usize, H: i32, W: i32, pad: i32, Wp: i32, p: usize): void {
+export function fill_plane(src: usize, H: i32, W: i32, pad: i32, Wp: i32, p: usize): void {
   const rowBytes = <usize>W << 2;
   for (let r = 0; r < H; r++) {
     copy_row(p + (<usize>((r + pad) * Wp + pad) << 2), src + <usize>r * rowBytes, W);
@@ -254,23 +266,23 @@ function output_tiles(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, b
 export function wino_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN: i32, pad: i32,
   b: usize, hasBias: i32, y: usize, scratch: usize): void {
   // x: (N, C, H, W); u: (16, FN, C); b: (FN) if hasBias -> y: (N, FN, OH, OW), OH = H + 2*pad - 2;
-  // scratch: padded plane (Hp, Wp) | v: (16, C, ld) | m: (16, FN, ld) | 4 spare floats
+  // scratch: padded plane (Hp, Wp) | v: (16, C, ld) | m: (16, FN, ld) | 4 spare floats (planes wino_plane_bytes apart)
   const OH = H + 2 * pad - 2;
   const OW = W + 2 * pad - 2;
   if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const TWq = round4(TW);
   const T = tiles_per_image(OH, OW);
-  const G = wino_group(N, T);
+  const G = wino_group(N, T, WINO_COLS);
   const ld = wino_ld(G * T);
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
   const p = scratch;
   const v = p + (<usize>round4(Hp * Wp) << 2);
-  const m = v + (<usize>(16 * C) * <usize>ld << 2);
+  const vxs = wino_plane_bytes(C, ld);
+  const mxs = wino_plane_bytes(FN, ld);
+  const m = v + 16 * vxs;
   memory.fill(p, 0, <usize>(Hp * Wp) << 2);
   const ld4 = <usize>ld << 2;
-  const vxs = <usize>C * ld4;
-  const mxs = <usize>FN * ld4;
   const planeBytes = <usize>(H * W) << 2;
   const outBytes = <usize>(OH * OW) << 2;
   const ub = <usize>(FN * C) << 2;
@@ -334,7 +346,7 @@ function grad_row(o: usize, xs: usize, n: i32, e0: v128, e1: v128): void {
 /** First group of image partition p of ng groups: partitions depend on N only (WINO_PARTS). */
 // @ts-ignore: decorator
 @inline
-function part_start(p: i32, ng: i32): i32 {
+export function part_start(p: i32, ng: i32): i32 {
   return (p * ng) / WINO_PARTS;
 }
 
@@ -342,7 +354,7 @@ export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, 
   p0: i32, p1: i32, sums: usize, scratch: usize): void {
   // x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums: (WINO_PARTS, 16, FN, C), partitions p0..p1-1:
   // sums[p][xi] = sum over the groups of partition p, in order, of Z_xi V_xi^T (zeros if empty);
-  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, C, ld) | z: (16, FN, ld)
+  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, C, ld) | z: (16, FN, ld) (planes wino_plane_bytes apart)
   if (FN <= 0 || C <= 0 || p1 <= p0) return;
   const axs = <usize>(FN * C) << 2;
   const OH = H + 2 * pad - 2;
@@ -354,18 +366,18 @@ export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, 
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const TWq = round4(TW);
   const T = tiles_per_image(OH, OW);
-  const G = wino_group(N, T);
+  const G = wino_group(N, T, WINO_COLS);
   const ng = (N + G - 1) / G;
   const ld = wino_ld(G * T);
   const Hp = 2 * TH + 2, Wp = 2 * TWq + 2, Wd = 2 * TWq;
   const p = scratch;
   const d = p + (<usize>round4(Hp * Wp) << 2);
   const v = d + (<usize>(2 * TH * Wd) << 2);
-  const z = v + (<usize>(16 * C) * <usize>ld << 2);
+  const vxs = wino_plane_bytes(C, ld);
+  const zxs = wino_plane_bytes(FN, ld);
+  const z = v + 16 * vxs;
   memory.fill(p, 0, v - p);
   const ld4 = <usize>ld << 2;
-  const vxs = <usize>C * ld4;
-  const zxs = <usize>FN * ld4;
   const planeBytes = <usize>(H * W) << 2;
   const outBytes = <usize>(OH * OW) << 2;
   const owBytes = <usize>OW << 2;
@@ -374,8 +386,8 @@ export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, 
     const q0 = part_start(part, ng), q1 = part_start(part + 1, ng);
     if (q1 == q0) memory.fill(s, 0, 16 * axs);
     for (let q = q0; q < q1; q++) {
-      const n0 = q * G;
-      const g1 = min(G, N - n0);
+      const n0 = q * N / ng; // balanced groups, as in the forward
+      const g1 = (q + 1) * N / ng - n0;
       for (let g = 0; g < g1; g++) {
         const col = <usize>(g * T) << 2;
         image_tiles(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs);

@@ -7,7 +7,8 @@
  *             the GEMMs of each convolution as src/ops/conv.ts runs them per image (forward
  *             W*col, weight gradient dy*col^T by dot products, input gradient W^T*dy), and
  *             each convolution's batched kernel call (im2col and col2im included), and the
- *             same convolutions by Winograd (wino_*: effective GFLOP/s, the direct FLOP count)
+ *             same convolutions by Winograd F(2x2, 3x3) and F(4x4, 3x3) (wino_*, wino4_*:
+ *             effective GFLOP/s, the direct FLOP count)
  *   profile   each layer's forward and backward, the loss and Adam, timed one at a time
  *
  * Conv layer shapes at batch 100 (C -> FN, H x W in, pad, OH x OW out):
@@ -24,7 +25,7 @@ import { Random } from '../src/random.js';
 import { BATCH, placeBatches, type BenchData } from './e2e.js';
 import { profileStep } from './step.js';
 import { gemmFlops, gemmShapeLabel, type GemmShape } from './kernels.js';
-import { WINO_PARTS, winoFwdScratch, winoSumsScratch } from '../src/backend/kernels.js';
+import { WINO_PARTS, wino4FwdScratch, wino4SumsScratch, winoFwdScratch, winoSumsScratch } from '../src/backend/kernels.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
 import type { Failure, Figure, Impl, ProfileRow } from './types.js';
 
@@ -181,6 +182,37 @@ function convKernelFigures(backend: Backend, impl: Impl, b: { fast: Budget; slow
           const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
           const ut = alloc(u); const s = alloc(winoFwdScratch(N, c.FN, c.C, c.H, c.W));
           return () => { k.wino_filter_f32(w, c.FN, c.C, 1, ut); k.wino_fwd_f32(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
+        },
+      });
+    }
+    // F(4x4, 3x3) (src/ops/conv.ts winoTile4 picks it by the output size)
+    const u4 = 36 * c.FN * c.C;
+    cases.push({
+      name: `${c.name} wino4_fwd (batch, effective)`, shape, work: flops,
+      setup: (alloc) => {
+        const x = alloc(N * c.C * c.H * c.W); const w = alloc(c.FN * CKK); const bb = alloc(c.FN);
+        const y = alloc(N * c.FN * OHW); const ut = alloc(u4); const s = alloc(wino4FwdScratch(N, c.C, c.FN, OH, OW));
+        return () => { k.wino4_filter_f32(w, c.FN, c.C, 0, ut); k.wino4_fwd_f32(x, N, c.C, c.H, c.W, ut, c.FN, c.pad, bb, 1, y, s); };
+      },
+    });
+    cases.push({
+      name: `${c.name} wino4_bwd_filter (batch, effective)`, shape, work: flops,
+      setup: (alloc) => {
+        const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
+        const sums = alloc(WINO_PARTS * u4); const s = alloc(wino4SumsScratch(N, c.C, c.FN, OH, OW));
+        return () => {
+          k.wino4_grad_sums_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, WINO_PARTS, sums, s);
+          k.wino4_grad_filter_f32(sums, c.FN, c.C, dw);
+        };
+      },
+    });
+    if (c.C > 1) {
+      cases.push({
+        name: `${c.name} wino4_bwd_data (batch, effective)`, shape, work: flops,
+        setup: (alloc) => {
+          const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
+          const ut = alloc(u4); const s = alloc(wino4FwdScratch(N, c.FN, c.C, c.H, c.W));
+          return () => { k.wino4_filter_f32(w, c.FN, c.C, 1, ut); k.wino4_fwd_f32(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
         },
       });
     }

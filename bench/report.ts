@@ -200,7 +200,7 @@ export function buildTables(r: BenchResults): Table[] {
   const t6 = implTable(r, 'DeepConvNet convolutions: per-image GEMMs and batched conv kernels, batch 100 (GFLOP/s)', 'deep', (x) => !deepStep(x), {
     unit: 'GFLOP/s', pct: true,
     notes: [...peakNote, 'Batched kernels: one conv_fwd_f32 / conv_bwd_filter_f32 / conv_bwd_data_f32 call over the batch (im2col / col2im included), 2*FN*C*9*OH*OW FLOP per image.',
-      'wino_* rows: the same convolutions by Winograd F(2x2, 3x3) (filter transform included), at "effective" GFLOP/s: the direct algorithm\'s FLOP over Winograd\'s time, so they compare with the conv_* rows and may exceed the peak (Winograd does 16 multiplies per 2x2 tile and channel where the direct algorithm does 36). The library uses Winograd for 3x3 stride-1 convolutions over >= 8 input channels (conv2-conv6 here).'],
+      'wino_* rows: the same convolutions by Winograd F(2x2, 3x3) (filter transform included), at "effective" GFLOP/s: the direct algorithm\'s FLOP over Winograd\'s time, so they compare with the conv_* rows and may exceed the peak (Winograd does 16 multiplies per 2x2 tile and channel where the direct algorithm does 36). wino4_* rows: by F(4x4, 3x3) (36 multiplies per 4x4 tile, where the direct algorithm does 144). The library uses Winograd for 3x3 stride-1 convolutions over >= 8 input channels (conv2-conv6 here), F(4x4) where it needs fewer multiplies than F(2x2) (all of them here).'],
   });
   for (const t of [t1, t2, t3, t4, pairedTable(r, false), scalingTable(r), profileTable(r), memoryTable(r), t5, pairedTable(r, true), t6,
     scalingTable(r, true), profileTable(r, true)]) if (t) tables.push(t);

@@ -69,8 +69,7 @@ export interface Kernels {
   // OH = H + 2*pad - 2, OW likewise; the output is cut into 2x2 tiles (TH x TW per image, the
   // last row / column of tiles clipped when OH / OW is odd), each computed from a 4x4 input tile
   // as A^T [(G g G^T) . (B^T d B)] A; the 16 elementwise products over all channels are 16 GEMMs
-  // over groups of at most winoGeom(N, OH, OW).G images (the forward balances the ceil(N / G)
-  // groups' sizes; the filter gradient's are G but the last). Splitting rules: images (forward), image
+  // over the groups of images of winoGeom(N, OH, OW). Splitting rules: images (forward), image
   // partitions (the filter gradient's sums); results are bit-identical for every split.
   /**
    * w: (FN, C, 3, 3) -> u: (16, FN, C) = G g G^T for g = w[f][c]; flip != 0: u: (16, C, FN) of the
@@ -79,7 +78,7 @@ export interface Kernels {
   wino_filter_f32(w: Ptr, FN: number, C: number, flip: number, u: Ptr): void;
   /**
    * x: (N, C, H, W); u: (16, FN, C); b: (FN), read only if hasBias != 0 -> y: (N, FN, OH, OW)
-   * overwritten; scratch: winoFwdScratch(N, C, FN, OH, OW) floats.
+   * overwritten (untouched when N, FN, OH or OW <= 0); scratch: winoFwdScratch(N, C, FN, OH, OW) floats.
    */
   wino_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
     b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void;
@@ -96,6 +95,35 @@ export interface Kernels {
    * G^T (sums[0] + sums[1] + ..., added in order) G; sums is clobbered.
    */
   wino_grad_filter_f32(sums: Ptr, FN: number, C: number, dw: Ptr): void;
+
+  // ---- winograd4.ts (F(4x4, 3x3): 36 products per 4x4 output tile and channel, where F(2x2)'s
+  // four 2x2 tiles need 64 and the direct algorithm 144; layout: wino4Geom, xi = 6 * row + column of the 6x6 transformed tile). Splitting
+  // rules: images (forward), image partitions (the filter gradient's sums, WINO_PARTS and
+  // winoPartStart as for F(2x2), over the groups of wino4Geom); results are bit-identical for
+  // every split.
+  /**
+   * w: (FN, C, 3, 3) -> u: (36, FN, C) = G g G^T of F(4x4, 3x3) for g = w[f][c]; flip != 0:
+   * u: (36, C, FN), g = w[f][c] rotated by 180 degrees (the input gradient's filters).
+   */
+  wino4_filter_f32(w: Ptr, FN: number, C: number, flip: number, u: Ptr): void;
+  /**
+   * wino_fwd_f32 by F(4x4, 3x3): x: (N, C, H, W); u: (36, FN, C); b: (FN), read only if
+   * hasBias != 0 -> y: (N, FN, OH, OW) overwritten (untouched when N, FN, OH or OW <= 0);
+   * scratch: wino4FwdScratch(N, C, FN, OH, OW) floats.
+   */
+  wino4_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
+    b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void;
+  /**
+   * wino_grad_sums_f32 by F(4x4, 3x3): sums: (WINO_PARTS, 36, FN, C), partitions p0 <= p < p1
+   * overwritten; scratch: wino4SumsScratch(N, C, FN, OH, OW) floats.
+   */
+  wino4_grad_sums_f32(x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number, pad: number,
+    p0: number, p1: number, sums: Ptr, scratch: Ptr): void;
+  /**
+   * sums: (WINO_PARTS, 36, FN, C) of wino4_grad_sums_f32 -> dw: (FN, C, 3, 3) overwritten with
+   * G^T (sums[0] + sums[1] + ..., added in order) G of F(4x4, 3x3); sums is clobbered.
+   */
+  wino4_grad_filter_f32(sums: Ptr, FN: number, C: number, dw: Ptr): void;
 
   // ---- conv-fused.ts (inference: the convolution with its epilogue, no backward) ----
   /**
@@ -227,25 +255,42 @@ export function convFilterScratch(N: number, rows: number, FN: number, OHW: numb
 export const WINO_COLS = 256;
 
 /**
- * Tile layout of the Winograd kernels on N images of output (OH, OW) (assembly/winograd.ts wino_*
- * twins): TH x TW tiles per image (T), TWq = TW rounded up to 4 (the SIMD transforms work on 4
- * tiles at a time), groups of G images, ld = row stride of the (16, rows, G*T) tile matrices
- * (G*T, 4 more when a multiple of 32, so the 16 planes do not share L1 sets),
- * the zero-padded input plane (Hp, Wp) and the output-gradient plane (2*TH, 2*TWq).
+ * Tile layout of the Winograd kernels on N images of output (OH, OW) with m x m output tiles
+ * (m = 2: assembly/winograd.ts wino_* twins, winoGeom; m = 4: winograd4.ts, wino4Geom): TH x TW
+ * tiles per image (T), TWq = TW rounded up to 4 (the SIMD transforms work on 4 tiles at a time),
+ * ng = ceil(N / G) groups of images, group q = images floor(q N / ng) .. floor((q + 1) N / ng) - 1
+ * (at most G, sizes differing by at most 1), ld = row stride of the ((m + 2)^2, rows, G*T) tile
+ * matrices (G*T, 4 more when a multiple of 32; the planes winoPlane apart), the zero-padded input
+ * plane (Hp, Wp) = (m*TH + 2, m*TWq + m) (m = 4: the transform of 4 tiles reads 20 floats of each
+ * of 6 rows) and the output-gradient plane (m*TH, m*TWq).
  */
 export interface WinoGeom { TH: number; TW: number; TWq: number; T: number; G: number; ld: number; Hp: number; Wp: number;
   planeFloats: number; dyPlaneFloats: number }
 
-/** The tile layout of the Winograd kernels on N images of output (OH, OW). */
-export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
-  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2);
+function tileGeom(N: number, OH: number, OW: number, m: number, cols: number): WinoGeom {
+  const TH = Math.ceil(OH / m), TW = Math.ceil(OW / m);
   const TWq = Math.ceil(TW / 4) * 4;
   const T = TH * TW;
-  const G = Math.max(1, Math.min(Math.floor(WINO_COLS / T), N));
-  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
-  const round4 = (n: number) => Math.ceil(n / 4) * 4;
+  const G = Math.max(1, Math.min(Math.floor(cols / T), N));
+  const Hp = m * TH + 2, Wp = m * TWq + m;
   const c = G * T;
-  return { TH, TW, TWq, T, G, ld: c % 32 === 0 ? c + 4 : c, Hp, Wp, planeFloats: round4(Hp * Wp), dyPlaneFloats: 4 * TH * TWq };
+  return { TH, TW, TWq, T, G, ld: c % 32 === 0 ? c + 4 : c, Hp, Wp, planeFloats: Math.ceil((Hp * Wp) / 4) * 4, dyPlaneFloats: m * TH * m * TWq };
+}
+
+/**
+ * Floats between the planes of a (rows, ld) tile matrix: rows * ld rounded up to an odd number
+ * of 64-byte lines (so the planes of one tile column fall in distinct L1 sets; twin of
+ * wino_plane_bytes in assembly/winograd.ts).
+ */
+export function winoPlane(rows: number, ld: number): number {
+  let lines = Math.ceil((rows * ld) / 16);
+  if (lines % 2 === 0) lines++;
+  return 16 * lines;
+}
+
+/** The tile layout of the F(2x2, 3x3) kernels on N images of output (OH, OW). */
+export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
+  return tileGeom(N, OH, OW, 2, WINO_COLS);
 }
 
 /**
@@ -254,7 +299,7 @@ export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
  */
 export function winoFwdScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = winoGeom(N, OH, OW);
-  return g.planeFloats + 16 * (C + FN) * g.ld + 4;
+  return g.planeFloats + 16 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 4;
 }
 
 /**
@@ -273,7 +318,31 @@ export function winoPartStart(p: number, ng: number): number {
 /** Scratch floats of wino_grad_sums_f32: both planes, (16, C, ld) and (16, FN, ld) tiles. */
 export function winoSumsScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = winoGeom(N, OH, OW);
-  return g.planeFloats + g.dyPlaneFloats + 16 * (C + FN) * g.ld;
+  return g.planeFloats + g.dyPlaneFloats + 16 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld));
+}
+
+/** Target tiles per F(4x4, 3x3) GEMM: wino4Geom groups WINO4_COLS / (tiles per image) images. */
+export const WINO4_COLS = 128;
+
+/** The tile layout of the F(4x4, 3x3) kernels on N images of output (OH, OW) (WinoGeom, m = 4). */
+export function wino4Geom(N: number, OH: number, OW: number): WinoGeom {
+  return tileGeom(N, OH, OW, 4, WINO4_COLS);
+}
+
+/**
+ * Scratch floats of wino4_fwd_f32: the padded plane, (36, C, ld) input and (36, FN, ld) product
+ * tiles, and 144 floats for the transforms of 4 tiles (which also cover the quad the output
+ * transform reads past the last tile).
+ */
+export function wino4FwdScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
+  const g = wino4Geom(N, OH, OW);
+  return g.planeFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
+}
+
+/** Scratch floats of wino4_grad_sums_f32: both planes, (36, C, ld) and (36, FN, ld) tiles, 144 for the transforms. */
+export function wino4SumsScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
+  const g = wino4Geom(N, OH, OW);
+  return g.planeFloats + g.dyPlaneFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
 }
 
 /** Names of every kernel, used to check that a module exports the whole ABI. */
@@ -282,6 +351,7 @@ export const KERNEL_NAMES = [
   'im2col_f32', 'col2im_f32',
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
   'wino_filter_f32', 'wino_fwd_f32', 'wino_grad_sums_f32', 'wino_grad_filter_f32',
+  'wino4_filter_f32', 'wino4_fwd_f32', 'wino4_grad_sums_f32', 'wino4_grad_filter_f32',
   'conv_relu_pool_fwd_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',

@@ -120,8 +120,10 @@ describe('conv (forward, filter / bias / input gradients)', () => {
     { x: [100, 1, 28, 28], w: [30, 1, 5, 5], stride: 1, pad: 0 }, // SimpleConvNet
     { x: [37, 3, 17, 15], w: [11, 3, 3, 3], stride: 1, pad: 1 },
     { x: [23, 4, 19, 19], w: [16, 4, 5, 3], stride: 2, pad: 2 },
-    // Winograd (convAlgo): odd channels and sizes; the deep net's conv4 and conv6 shapes
+    // Winograd (convAlgo): odd channels and sizes; the deep net's conv4 and conv6 shapes (F(4x4)
+    // forward and input gradient), a 6x6 output (F(2x2) throughout, src/ops/conv.ts winoTile4)
     { x: [37, 9, 13, 11], w: [11, 9, 3, 3], stride: 1, pad: 1 },
+    { x: [60, 16, 6, 6], w: [16, 16, 3, 3], stride: 1, pad: 1 },
     { x: [20, 16, 14, 14], w: [32, 16, 3, 3], stride: 1, pad: 2 },
     { x: [30, 64, 8, 8], w: [64, 64, 3, 3], stride: 1, pad: 1 },
   ];

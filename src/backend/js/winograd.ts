@@ -4,7 +4,7 @@
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
 import { gemm_f32, gemm_nt_dots_f32 } from './gemm.js';
-import { WINO_PARTS, winoGeom, winoPartStart, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, winoGeom, winoPartStart, winoPlane, type WinoGeom } from '../kernels.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
 const G9 = new Float64Array(9);
@@ -57,7 +57,7 @@ function imageTiles(f32: Float32Array, x: number, n: number, g: number, C: numbe
   wg: WinoGeom, p: number, v: number): void {
   for (let c = 0; c < C; c++) {
     fillPlane(f32, x + (n * C + c) * H * W, H, W, pad, wg, p);
-    inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, C * wg.ld);
+    inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, winoPlane(C, wg.ld));
   }
 }
 
@@ -99,7 +99,8 @@ export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
   const f32 = h.f32;
   const p = scratch >> 2;
   const v = p + wg.planeFloats;
-  const m = v + 16 * C * wg.ld;
+  const vxs = winoPlane(C, wg.ld), mxs = winoPlane(FN, wg.ld);
+  const m = v + 16 * vxs;
   f32.fill(0, p, v);
   // groups of at most G images, balanced (sizes differ by at most 1), as in assembly/winograd.ts
   const ng = Math.ceil(N / wg.G);
@@ -108,10 +109,10 @@ export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W
     const g1 = Math.floor(((q + 1) * N) / ng) - n0;
     for (let g = 0; g < g1; g++) imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
     for (let xi = 0; xi < 16; xi++) {
-      gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * C * wg.ld) * 4, wg.ld,
-        0, (m + xi * FN * wg.ld) * 4, wg.ld);
+      gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * vxs) * 4, wg.ld,
+        0, (m + xi * mxs) * 4, wg.ld);
     }
-    const xs = FN * wg.ld;
+    const xs = mxs;
     for (let g = 0; g < g1; g++) {
       for (let f = 0; f < FN; f++) {
         const bf = hasBias ? f32[(b >> 2) + f] : 0;
@@ -160,7 +161,8 @@ export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numbe
   const p = scratch >> 2;
   const d = p + wg.planeFloats;
   const v = d + wg.dyPlaneFloats;
-  const z = v + 16 * C * wg.ld;
+  const vxs = winoPlane(C, wg.ld), zxs = winoPlane(FN, wg.ld);
+  const z = v + 16 * vxs;
   f32.fill(0, p, v);
   const Wd = 2 * wg.TWq;
   for (let pi = p0; pi < p1; pi++) {
@@ -168,14 +170,14 @@ export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numbe
     const q0 = winoPartStart(pi, ng), q1 = winoPartStart(pi + 1, ng);
     if (q1 === q0) f32.fill(0, s, s + part);
     for (let q = q0; q < q1; q++) {
-      const n0 = q * wg.G;
-      const g1 = Math.min(wg.G, N - n0);
+      const n0 = Math.floor((q * N) / ng); // balanced groups, as in the forward
+      const g1 = Math.floor(((q + 1) * N) / ng) - n0;
       for (let g = 0; g < g1; g++) {
         imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
         for (let f = 0; f < FN; f++) {
           const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
           for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
-          const xs = FN * wg.ld;
+          const xs = zxs;
           for (let ti = 0; ti < wg.TH; ti++) {
             for (let tj = 0; tj < wg.TW; tj++) {
               const t0 = d + 2 * ti * Wd + 2 * tj;
@@ -197,7 +199,7 @@ export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: numbe
         }
       }
       for (let xi = 0; xi < 16; xi++) {
-        gemm_nt_dots_f32(h, FN, C, g1 * wg.T, 1, (z + xi * FN * wg.ld) * 4, wg.ld, (v + xi * C * wg.ld) * 4, wg.ld,
+        gemm_nt_dots_f32(h, FN, C, g1 * wg.T, 1, (z + xi * zxs) * 4, wg.ld, (v + xi * vxs) * 4, wg.ld,
           q === q0 ? 0 : 1, (s + xi * FN * C) * 4, C);
       }
     }

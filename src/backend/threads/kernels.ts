@@ -14,8 +14,8 @@
  *   conv_bwd_filter_f32         columns of dW (rows of im2col) at even boundaries: each thread
  *                               sums all images, in order, into its own columns
  *   conv_bwd_bias_f32           channels
- *   wino_fwd_f32                images, each thread with its own scratch
- *   wino_grad_sums_f32          image partitions (WINO_PARTS, fixed by N): each thread sums
+ *   wino_fwd_f32, wino4_fwd_f32 images, each thread with its own scratch
+ *   wino(4)_grad_sums_f32       image partitions (WINO_PARTS, fixed by N): each thread sums
  *                               the groups of its partitions, in order, into their own sums
  *   conv_relu_pool_fwd_f32      images, each thread with its own col scratch
  *   count_nonfinite_f32         ranges of n, counts added
@@ -31,7 +31,10 @@
  * without a rule (im2col/col2im of one image, losses, batch norm, bias gradients of affine
  * layers) run on the calling thread.
  */
-import { KERNEL_NAMES, WINO_PARTS, convDataScratch, convFilterScratch, winoFwdScratch, winoSumsScratch, type Kernels } from '../kernels.js';
+import {
+  KERNEL_NAMES, WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, winoFwdScratch, winoSumsScratch,
+  type Kernels,
+} from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
 import type { WorkerPool } from './pool.js';
 import { MAX_CHUNKS } from './protocol.js';
@@ -160,6 +163,42 @@ function convImages(src: 'x' | 'y', dst: number): Splitter {
   };
 }
 
+/**
+ * wino_fwd_f32, wino4_fwd_f32 (x, N, C, H, W, u, FN, pad, b, hasBias, y, scratch): x images -> y
+ * images, each thread with its own scratch; `flopsPerOutput`: GEMM FLOP per output and channel.
+ */
+function winoImages(flopsPerOutput: number): Splitter {
+  return (a, T, w) => {
+    const [, N, C, H, W, , FN] = a;
+    const OHW = winoOHW(a, 3, 7);
+    const perImage = Math.max(1, flopsPerOutput * FN * OHW * C);
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
+      const p = a.slice();
+      p[0] = a[0] + from * C * H * W * 4;
+      p[1] = to - from;
+      p[10] = a[10] + from * FN * OHW * 4;
+      return p;
+    });
+  };
+}
+
+/**
+ * wino_grad_sums_f32, wino4_grad_sums_f32 (x, dy, N, C, H, W, FN, pad, p0, p1, sums, scratch):
+ * image partitions p0..p1-1, each thread with its own scratch; `flopsPerOutput` as in winoImages.
+ */
+function winoPartitions(flopsPerOutput: number): Splitter {
+  return (a, T, w) => {
+    const N = a[2], FN = a[6], p0 = a[8], p1 = a[9];
+    const perPart = Math.max(1, (flopsPerOutput * FN * winoOHW(a, 4, 7) * a[3] * N) / WINO_PARTS);
+    return byBounds(splitRange(p1 - p0, T, 1, Math.ceil(MIN_FLOPS / perPart), w), (from, to) => {
+      const p = a.slice();
+      p[8] = p0 + from;
+      p[9] = p0 + to;
+      return p;
+    });
+  };
+}
+
 /** gemm_f32, (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): rows or columns of C. */
 const gemmSplit: Splitter = (a, T, w) => {
   const [tA, tB, M, N, K] = a;
@@ -215,29 +254,11 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   },
 
   // (x, N, C, H, W, u, FN, pad, b, hasBias, y, scratch): x images -> y images
-  wino_fwd_f32: (a, T, w) => {
-    const [, N, C, H, W, , FN] = a;
-    const OHW = winoOHW(a, 3, 7);
-    const perImage = Math.max(1, 8 * FN * OHW * C); // 16 products per 2x2 tile and channel
-    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
-      const p = a.slice();
-      p[0] = a[0] + from * C * H * W * 4;
-      p[1] = to - from;
-      p[10] = a[10] + from * FN * OHW * 4;
-      return p;
-    });
-  },
+  wino_fwd_f32: winoImages(8), // 16 products per 2x2 tile and channel: 8 FLOP per output
+  wino4_fwd_f32: winoImages(4.5), // 36 per 4x4 tile
   // (x, dy, N, C, H, W, FN, pad, p0, p1, sums, scratch): ranges of image partitions
-  wino_grad_sums_f32: (a, T, w) => {
-    const N = a[2], FN = a[6], p0 = a[8], p1 = a[9];
-    const perPart = Math.max(1, (8 * FN * winoOHW(a, 4, 7) * a[3] * N) / WINO_PARTS);
-    return byBounds(splitRange(p1 - p0, T, 1, Math.ceil(MIN_FLOPS / perPart), w), (from, to) => {
-      const p = a.slice();
-      p[8] = p0 + from;
-      p[9] = p0 + to;
-      return p;
-    });
-  },
+  wino_grad_sums_f32: winoPartitions(8),
+  wino4_grad_sums_f32: winoPartitions(4.5),
 
   // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, PK, PS, PP, y, col): x images ->
   // pooled y images (FN * PH * PW floats each)
@@ -306,7 +327,9 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
   // wino_fwd: (x, N, C, H, W, u, FN, pad, ...); wino_grad_sums: (x, dy, N, C, H, W, FN, pad, p0, p1, ...)
   wino_fwd_f32: { arg: 11, bytes: (a) => winoFwdScratch(a[1], a[2], a[6], ...winoOut(a, 3, 7)) * 4 },
+  wino4_fwd_f32: { arg: 11, bytes: (a) => wino4FwdScratch(a[1], a[2], a[6], ...winoOut(a, 3, 7)) * 4 },
   wino_grad_sums_f32: { arg: 11, bytes: (a) => winoSumsScratch(a[2], a[3], a[6], ...winoOut(a, 4, 7)) * 4 },
+  wino4_grad_sums_f32: { arg: 11, bytes: (a) => wino4SumsScratch(a[2], a[3], a[6], ...winoOut(a, 4, 7)) * 4 },
 };
 
 /** Kernels whose split results are added (the others return nothing). */
