@@ -1,31 +1,20 @@
 // winograd.ts — Winograd F(2x2, 3x3) convolution: stride 1, 3x3 filters, pad 0..2, NCHW
-// (shapes, tile layout and scratch: src/backend/kernels.ts, wino_* and winoGeom).
+// (shapes, tile layout and scratch: src/backend/kernels.ts, wino_* and winoGeom): its transforms
+// and the helpers both tile sizes share; the pipeline that runs them (wino_fwd_f32,
+// wino_grad_sums_f32) is winograd-conv.ts.
 //
 // Each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A of the 4x4 input tile d under it: 16
 // products per tile and channel instead of 36 multiply-adds. The products summed over channels
-// are 16 GEMMs, (FN, C) x (C, tiles), over groups of G images; the input and output transforms
+// are 16 GEMMs, (FN, C) x (C, tiles), over groups of images; the input and output transforms
 // run on 4 tiles of a tile row at a time (f32x4 lanes), reading a zero-padded copy of each
-// plane, so no transform tests bounds. The input gradient is wino_fwd_f32 of dy with the
+// plane, so no transform tests bounds. The input gradient is the forward of dy with the
 // flipped, transposed filters (wino_filter_f32 with flip) and pad 2 - pad. The filter gradient
 // is G^T [sum over tiles (A dY A^T) . (B^T d B)] G, the sums being 16 GEMMs (FN, tiles) x
-// (tiles, C): wino_grad_sums_f32 accumulates them over the groups of each of WINO_PARTS image
-// partitions in order (partitions depend on N only), wino_grad_filter_f32 adds the partitions
-// in order and applies G^T . G.
-//
-// Split calls are bit-identical to whole ones: a forward image's tiles go through the same
-// transforms and GEMM columns whatever group it lands in (a GEMM element's summation order does
-// not depend on the number of columns, gemm.ts), and a partition's sums are the same whichever
-// call computes them.
-import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
-
-const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
+// (tiles, C) accumulated over the groups of each of WINO_PARTS image partitions in order
+// (partitions depend on N only); wino_grad_filter_f32 adds the partitions in order and applies
+// G^T . G.
+export const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
 export const WINO_PARTS: i32 = 4; // image partitions of the filter gradient (twin of WINO_PARTS in src/backend/kernels.ts)
-
-// @ts-ignore: decorator
-@inline
-function tiles_per_image(OH: i32, OW: i32): i32 {
-  return ((OH + 1) >> 1) * ((OW + 1) >> 1);
-}
 
 /** Images per group of `cols` target tiles (WINO_COLS here): cols / T, at least 1, at most N (winoGeom's G). */
 export function wino_group(N: i32, T: i32, cols: i32): i32 {
@@ -148,7 +137,7 @@ export function fill_plane(src: usize, H: i32, W: i32, pad: i32, Wp: i32, p: usi
  * the zero-bordered plane p (fill_plane), then its tiles into v + c * ld4 (input_tiles);
  * v: the image's first column of the (16, C, ld) tile matrices, xs: bytes between their xi planes.
  */
-function image_tiles(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, TH: i32, TW: i32,
+export function image_tiles(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, TH: i32, TW: i32,
   v: usize, ld4: usize, xs: usize): void {
   const planeBytes = <usize>(H * W) << 2;
   for (let c = 0; c < C; c++) {
@@ -224,7 +213,7 @@ function put_tile(y: usize, OH: i32, OW: i32, r: i32, c: i32, y00: f32, y01: f32
  * y (OH, OW) = A^T m A + bias of every tile t = ti*TW + tj, m[xi][t] at m + xi * xs bytes. Reads up
  * to 3 floats past the last tile of the last xi plane (the scratch keeps 4 spare floats).
  */
-function output_tiles(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, bias: f32, y: usize): void {
+export function output_tiles(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, bias: f32, y: usize): void {
   const bv = f32x4.splat(bias);
   for (let ti = 0; ti < TH; ti++) {
     const r = 2 * ti;
@@ -263,56 +252,12 @@ function output_tiles(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, b
   }
 }
 
-export function wino_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN: i32, pad: i32,
-  b: usize, hasBias: i32, y: usize, scratch: usize): void {
-  // x: (N, C, H, W); u: (16, FN, C); b: (FN) if hasBias -> y: (N, FN, OH, OW), OH = H + 2*pad - 2;
-  // scratch: padded plane (Hp, Wp) | v: (16, C, ld) | m: (16, FN, ld) | 4 spare floats (planes wino_plane_bytes apart)
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
-  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
-  const TWq = round4(TW);
-  const T = tiles_per_image(OH, OW);
-  const G = wino_group(N, T, WINO_COLS);
-  const ld = wino_ld(G * T);
-  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2;
-  const p = scratch;
-  const v = p + (<usize>round4(Hp * Wp) << 2);
-  const vxs = wino_plane_bytes(C, ld);
-  const mxs = wino_plane_bytes(FN, ld);
-  const m = v + 16 * vxs;
-  memory.fill(p, 0, <usize>(Hp * Wp) << 2);
-  const ld4 = <usize>ld << 2;
-  const planeBytes = <usize>(H * W) << 2;
-  const outBytes = <usize>(OH * OW) << 2;
-  const ub = <usize>(FN * C) << 2;
-  // ng groups of at most G images, their sizes differing by at most 1: a thread's share of 13
-  // images with G = 4 runs as 4+3+3+3, not 4+4+4+1 (a GEMM of one image's tiles is slower)
-  const ng = (N + G - 1) / G;
-  for (let q = 0; q < ng; q++) {
-    const n0 = q * N / ng;
-    const g1 = (q + 1) * N / ng - n0;
-    for (let g = 0; g < g1; g++) {
-      image_tiles(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + (<usize>(g * T) << 2), ld4, vxs);
-    }
-    for (let xi = 0; xi < 16; xi++) {
-      gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, v + <usize>xi * vxs, ld, 0, m + <usize>xi * mxs, ld);
-    }
-    for (let g = 0; g < g1; g++) {
-      for (let f = 0; f < FN; f++) {
-        const bias: f32 = hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0;
-        output_tiles(m + <usize>f * ld4 + (<usize>(g * T) << 2), mxs, TH, TW, OH, OW, bias,
-          y + <usize>((n0 + g) * FN + f) * outBytes);
-      }
-    }
-  }
-}
 
 /**
  * z[xi][t] = (A dY A^T)[xi] of every 2x2 tile t = ti*TW + tj of the output-gradient plane
  * (2*TH, Wd) at d (zeros past OH, OW); xs: bytes between the xi planes of z.
  */
-function grad_tiles(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize): void {
+export function grad_tiles(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize): void {
   const wd4 = <usize>Wd << 2;
   for (let ti = 0; ti < TH; ti++) {
     const rowp = d + <usize>(2 * ti) * wd4;
@@ -350,59 +295,6 @@ export function part_start(p: i32, ng: i32): i32 {
   return (p * ng) / WINO_PARTS;
 }
 
-export function wino_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32,
-  p0: i32, p1: i32, sums: usize, scratch: usize): void {
-  // x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums: (WINO_PARTS, 16, FN, C), partitions p0..p1-1:
-  // sums[p][xi] = sum over the groups of partition p, in order, of Z_xi V_xi^T (zeros if empty);
-  // scratch: padded plane (Hp, Wp) | dy plane (2TH, 2TWq) | v: (16, C, ld) | z: (16, FN, ld) (planes wino_plane_bytes apart)
-  if (FN <= 0 || C <= 0 || p1 <= p0) return;
-  const axs = <usize>(FN * C) << 2;
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || OH <= 0 || OW <= 0) {
-    memory.fill(sums + <usize>p0 * 16 * axs, 0, <usize>(p1 - p0) * 16 * axs);
-    return;
-  }
-  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
-  const TWq = round4(TW);
-  const T = tiles_per_image(OH, OW);
-  const G = wino_group(N, T, WINO_COLS);
-  const ng = (N + G - 1) / G;
-  const ld = wino_ld(G * T);
-  const Hp = 2 * TH + 2, Wp = 2 * TWq + 2, Wd = 2 * TWq;
-  const p = scratch;
-  const d = p + (<usize>round4(Hp * Wp) << 2);
-  const v = d + (<usize>(2 * TH * Wd) << 2);
-  const vxs = wino_plane_bytes(C, ld);
-  const zxs = wino_plane_bytes(FN, ld);
-  const z = v + 16 * vxs;
-  memory.fill(p, 0, v - p);
-  const ld4 = <usize>ld << 2;
-  const planeBytes = <usize>(H * W) << 2;
-  const outBytes = <usize>(OH * OW) << 2;
-  const owBytes = <usize>OW << 2;
-  for (let part = p0; part < p1; part++) {
-    const s = sums + <usize>part * 16 * axs;
-    const q0 = part_start(part, ng), q1 = part_start(part + 1, ng);
-    if (q1 == q0) memory.fill(s, 0, 16 * axs);
-    for (let q = q0; q < q1; q++) {
-      const n0 = q * N / ng; // balanced groups, as in the forward
-      const g1 = (q + 1) * N / ng - n0;
-      for (let g = 0; g < g1; g++) {
-        const col = <usize>(g * T) << 2;
-        image_tiles(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs);
-        for (let f = 0; f < FN; f++) {
-          const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
-          for (let r = 0; r < OH; r++) copy_row(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, OW);
-          grad_tiles(d, TH, TW, Wd, z + <usize>f * ld4 + col, zxs);
-        }
-      }
-      for (let xi = 0; xi < 16; xi++) {
-        gemm_nt_dots_f32(FN, C, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, q == q0 ? 0 : 1, s + <usize>xi * axs, C);
-      }
-    }
-  }
-}
 
 export function wino_grad_filter_f32(sums: usize, FN: i32, C: i32, dw: usize): void {
   // sums: (WINO_PARTS, 16, FN, C) -> dw: (FN, C, 3, 3) = G^T acc G per (f, c), acc = the partitions

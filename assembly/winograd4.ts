@@ -1,15 +1,15 @@
 // winograd4.ts — Winograd F(4x4, 3x3) convolution: stride 1, 3x3 filters, pad 0..2, NCHW
-// (shapes, tile layout and scratch: src/backend/kernels.ts, wino4_* and wino4Geom).
+// (shapes, tile layout and scratch: src/backend/kernels.ts, wino4_* and wino4Geom): its
+// transforms; the pipeline that runs them (wino4_fwd_f32, wino4_grad_sums_f32) is winograd-conv.ts.
 //
 // Each 4x4 output tile is A^T [(G g G^T) . (B^T d B)] A of the 6x6 input tile d under it: 36
 // products per tile and channel where F(2x2, 3x3) needs 64 for the same 16 outputs and the
 // direct algorithm 144 multiply-adds. As in winograd.ts the products summed over channels are
-// GEMMs, 36 of them, (FN, C) x (C, tiles), over groups of images; the transforms run on 4 tiles
-// of a tile row at a time (f32x4 lanes), reading a zero-padded copy of each plane. The input
-// gradient is wino4_fwd_f32 of dy with the flipped, transposed filters (wino4_filter_f32 with
-// flip) and pad 2 - pad. The filter gradient is G^T [sum over tiles (A dY A^T) . (B^T d B)] G,
-// the sums being 36 GEMMs (FN, tiles) x (tiles, C) over the image partitions of winograd.ts
-// (wino4_grad_sums_f32), then wino4_grad_filter_f32.
+// GEMMs, 36 of them, (FN, C) x (C, tiles); the transforms run on 4 tiles of a tile row at a time
+// (f32x4 lanes), reading a zero-padded copy of each plane. The input gradient is the forward of
+// dy with the flipped, transposed filters (wino4_filter_f32 with flip) and pad 2 - pad. The
+// filter gradient is G^T [sum over tiles (A dY A^T) . (B^T d B)] G: 36 dot-product GEMMs
+// (FN, tiles) x (tiles, C) over the image partitions, then wino4_grad_filter_f32.
 //
 // Matrices (interpolation points 0, 1, -1, 2, -2 and infinity):
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
@@ -17,14 +17,9 @@
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 // Their coefficients (up to 5 in B^T, 8 in A^T) scale the rounding of the channel sums, so the
 // results agree with the direct path to a few times F(2x2)'s rounding (tests/kernels/winograd4.test.ts).
-//
-// Split calls are bit-identical to whole ones, as in winograd.ts: an image's tiles go through the
-// same transforms and GEMM columns whatever group it lands in, and a partition's sums are the same
-// whichever call computes them.
-import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
-import { WINO_PARTS, copy_row, fill_plane, gv, part_start, put, round4, wino_group, wino_ld, wino_plane_bytes } from './winograd';
+import { WINO_PARTS, fill_plane, gv, put } from './winograd';
 
-const WINO4_COLS: i32 = 128; // target tiles per group (twin of WINO4_COLS in src/backend/kernels.ts)
+export const WINO4_COLS: i32 = 128; // target tiles per group (twin of WINO4_COLS in src/backend/kernels.ts)
 
 /** Row i of U = q G^T from row i of q = G g: (G (q0, q1, q2)^T)[j] at o + j * plane, j = 0..5. */
 // @ts-ignore: decorator
@@ -188,7 +183,7 @@ function input_tiles4(p: usize, TH: i32, TW: i32, Wp: i32, v: usize, xs: usize, 
  * plane p (fill_plane), then its tiles into v + c * ld4 (input_tiles4); v: the image's first
  * column of the (36, C, ld) tile matrices, xs: bytes between their xi planes.
  */
-function image_tiles4(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, TH: i32, TW: i32,
+export function image_tiles4(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, TH: i32, TW: i32,
   v: usize, ld4: usize, xs: usize, tmp: usize): void {
   const planeBytes = <usize>(H * W) << 2;
   for (let c = 0; c < C; c++) {
@@ -214,7 +209,7 @@ function at4(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, o: usiz
  * to 3 floats past the last tile of the last xi plane (into tmp, which follows m in the scratch);
  * tmp: 24 x 16 bytes of scratch (A^T m of 4 tiles).
  */
-function output_tiles4(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, bias: f32, y: usize, tmp: usize): void {
+export function output_tiles4(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, bias: f32, y: usize, tmp: usize): void {
   const bv = f32x4.splat(bias);
   const ow4 = <usize>OW << 2;
   for (let ti = 0; ti < TH; ti++) {
@@ -264,50 +259,6 @@ function output_tiles4(m: usize, xs: usize, TH: i32, TW: i32, OH: i32, OW: i32, 
   }
 }
 
-export function wino4_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN: i32, pad: i32,
-  b: usize, hasBias: i32, y: usize, scratch: usize): void {
-  // x: (N, C, H, W); u: (36, FN, C); b: (FN) if hasBias -> y: (N, FN, OH, OW), OH = H + 2*pad - 2;
-  // scratch: padded plane (Hp, Wp) | v: (36, C, ld) | m: (36, FN, ld) | tmp: 36 x 4 floats (planes wino_plane_bytes apart)
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
-  const TH = (OH + 3) >> 2, TW = (OW + 3) >> 2;
-  const TWq = round4(TW);
-  const T = TH * TW;
-  const G = wino_group(N, T, WINO4_COLS);
-  const ld = wino_ld(G * T);
-  const Hp = 4 * TH + 2, Wp = 4 * TWq + 4;
-  const p = scratch;
-  const v = p + (<usize>round4(Hp * Wp) << 2);
-  const vxs = wino_plane_bytes(C, ld);
-  const mxs = wino_plane_bytes(FN, ld);
-  const m = v + 36 * vxs;
-  const tmp = m + 36 * mxs;
-  memory.fill(p, 0, <usize>(Hp * Wp) << 2);
-  const ld4 = <usize>ld << 2;
-  const planeBytes = <usize>(H * W) << 2;
-  const outBytes = <usize>(OH * OW) << 2;
-  const ub = <usize>(FN * C) << 2;
-  // groups balanced as in wino_fwd_f32
-  const ng = (N + G - 1) / G;
-  for (let q = 0; q < ng; q++) {
-    const n0 = q * N / ng;
-    const g1 = (q + 1) * N / ng - n0;
-    for (let g = 0; g < g1; g++) {
-      image_tiles4(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + (<usize>(g * T) << 2), ld4, vxs, tmp);
-    }
-    for (let xi = 0; xi < 36; xi++) {
-      gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, v + <usize>xi * vxs, ld, 0, m + <usize>xi * mxs, ld);
-    }
-    for (let g = 0; g < g1; g++) {
-      for (let f = 0; f < FN; f++) {
-        const bias: f32 = hasBias != 0 ? load<f32>(b + (<usize>f << 2)) : 0;
-        output_tiles4(m + <usize>f * ld4 + (<usize>(g * T) << 2), mxs, TH, TW, OH, OW, bias,
-          y + <usize>((n0 + g) * FN + f) * outBytes, tmp);
-      }
-    }
-  }
-}
 
 /** A y of one column of 4 tiles (y0..y3 in lanes): the 6 results at o, o + os, ..., 4 lanes or n. */
 // @ts-ignore: decorator
@@ -328,7 +279,7 @@ function a6(y0: v128, y1: v128, y2: v128, y3: v128, o: usize, os: usize, n: i32)
  * z[xi][t] = (A dY A^T)[xi] of every 4x4 tile t = ti*TW + tj of the output-gradient plane
  * (4*TH, Wd) at d (zeros past OH, OW); xs: bytes between the xi planes of z; tmp: 24 x 16 bytes.
  */
-function grad_tiles4(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize, tmp: usize): void {
+export function grad_tiles4(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize, tmp: usize): void {
   const wd4 = <usize>Wd << 2;
   for (let ti = 0; ti < TH; ti++) {
     for (let tj = 0; tj < TW; tj += 4) {
@@ -353,61 +304,6 @@ function grad_tiles4(d: usize, TH: i32, TW: i32, Wd: i32, z: usize, xs: usize, t
   }
 }
 
-export function wino4_grad_sums_f32(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32,
-  p0: i32, p1: i32, sums: usize, scratch: usize): void {
-  // x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums: (WINO_PARTS, 36, FN, C), partitions p0..p1-1:
-  // sums[p][xi] = sum over the groups of partition p, in order, of Z_xi V_xi^T (zeros if empty);
-  // scratch: padded plane (Hp, Wp) | dy plane (4TH, 4TWq) | v: (36, C, ld) | z: (36, FN, ld) | tmp: 36 x 4 floats
-  // (planes wino_plane_bytes apart)
-  if (FN <= 0 || C <= 0 || p1 <= p0) return;
-  const axs = <usize>(FN * C) << 2;
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || OH <= 0 || OW <= 0) {
-    memory.fill(sums + <usize>p0 * 36 * axs, 0, <usize>(p1 - p0) * 36 * axs);
-    return;
-  }
-  const TH = (OH + 3) >> 2, TW = (OW + 3) >> 2;
-  const TWq = round4(TW);
-  const T = TH * TW;
-  const G = wino_group(N, T, WINO4_COLS);
-  const ng = (N + G - 1) / G;
-  const ld = wino_ld(G * T);
-  const Hp = 4 * TH + 2, Wp = 4 * TWq + 4, Wd = 4 * TWq;
-  const p = scratch;
-  const d = p + (<usize>round4(Hp * Wp) << 2);
-  const v = d + (<usize>(4 * TH * Wd) << 2);
-  const vxs = wino_plane_bytes(C, ld);
-  const zxs = wino_plane_bytes(FN, ld);
-  const z = v + 36 * vxs;
-  const tmp = z + 36 * zxs;
-  memory.fill(p, 0, v - p);
-  const ld4 = <usize>ld << 2;
-  const planeBytes = <usize>(H * W) << 2;
-  const outBytes = <usize>(OH * OW) << 2;
-  const owBytes = <usize>OW << 2;
-  for (let part = p0; part < p1; part++) {
-    const s = sums + <usize>part * 36 * axs;
-    const q0 = part_start(part, ng), q1 = part_start(part + 1, ng);
-    if (q1 == q0) memory.fill(s, 0, 36 * axs);
-    for (let q = q0; q < q1; q++) {
-      const n0 = q * N / ng; // balanced groups, as in the forward
-      const g1 = (q + 1) * N / ng - n0;
-      for (let g = 0; g < g1; g++) {
-        const col = <usize>(g * T) << 2;
-        image_tiles4(x + <usize>((n0 + g) * C) * planeBytes, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs, tmp);
-        for (let f = 0; f < FN; f++) {
-          const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
-          for (let r = 0; r < OH; r++) copy_row(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, OW);
-          grad_tiles4(d, TH, TW, Wd, z + <usize>f * ld4 + col, zxs, tmp);
-        }
-      }
-      for (let xi = 0; xi < 36; xi++) {
-        gemm_nt_dots_f32(FN, C, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, q == q0 ? 0 : 1, s + <usize>xi * axs, C);
-      }
-    }
-  }
-}
 
 /** (G^T s)[a] of 6 values s0..s5 (a = 0..2: rows (1/4, -1/6, -1/6, 1/24, 1/24, 0), (0, -1/6, 1/6, 1/12, -1/12, 0), (0, -1/6, -1/6, 1/6, 1/6, 1)). */
 // @ts-ignore: decorator

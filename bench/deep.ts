@@ -149,72 +149,50 @@ function convKernelFigures(backend: Backend, impl: Impl, b: { fast: Budget; slow
       });
     }
   }
-  // the same convolutions by Winograd (where it applies; GFLOP/s counted as the direct
-  // algorithm's FLOP, so the figures compare with the conv_* rows: "effective" GFLOP/s)
+  // the same convolutions by Winograd, both tile sizes (src/ops/conv.ts winoTile4 picks one by the
+  // output size; GFLOP/s counted as the direct algorithm's FLOP, so the figures compare with the
+  // conv_* rows: "effective" GFLOP/s)
+  const tiles = [
+    { prefix: 'wino', P: 16, filter: k.wino_filter_f32, fwd: k.wino_fwd_f32, sums: k.wino_grad_sums_f32,
+      gradFilter: k.wino_grad_filter_f32, fwdScratch: winoFwdScratch, sumsScratch: winoSumsScratch },
+    { prefix: 'wino4', P: 36, filter: k.wino4_filter_f32, fwd: k.wino4_fwd_f32, sums: k.wino4_grad_sums_f32,
+      gradFilter: k.wino4_grad_filter_f32, fwdScratch: wino4FwdScratch, sumsScratch: wino4SumsScratch },
+  ];
   for (const c of DEEP_CONVS) {
     const { OH, OW, CKK, OHW } = convOut(c);
     const flops = 2 * N * c.FN * CKK * OHW;
     const shape = `x (${N},${c.C},${c.H},${c.W}) w (${c.FN},${c.C},3,3) pad ${c.pad} -> (${N},${c.FN},${OH},${OW})`;
-    const u = 16 * c.FN * c.C;
-    cases.push({
-      name: `${c.name} wino_fwd (batch, effective)`, shape, work: flops,
-      setup: (alloc) => {
-        const x = alloc(N * c.C * c.H * c.W); const w = alloc(c.FN * CKK); const bb = alloc(c.FN);
-        const y = alloc(N * c.FN * OHW); const ut = alloc(u); const s = alloc(winoFwdScratch(N, c.C, c.FN, OH, OW));
-        return () => { k.wino_filter_f32(w, c.FN, c.C, 0, ut); k.wino_fwd_f32(x, N, c.C, c.H, c.W, ut, c.FN, c.pad, bb, 1, y, s); };
-      },
-    });
-    cases.push({
-      name: `${c.name} wino_bwd_filter (batch, effective)`, shape, work: flops,
-      setup: (alloc) => {
-        const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
-        const sums = alloc(WINO_PARTS * u); const s = alloc(winoSumsScratch(N, c.C, c.FN, OH, OW));
-        return () => {
-          k.wino_grad_sums_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, WINO_PARTS, sums, s);
-          k.wino_grad_filter_f32(sums, c.FN, c.C, dw);
-        };
-      },
-    });
-    if (c.C > 1) {
+    for (const t of tiles) {
+      const u = t.P * c.FN * c.C;
       cases.push({
-        name: `${c.name} wino_bwd_data (batch, effective)`, shape, work: flops,
+        name: `${c.name} ${t.prefix}_fwd (batch, effective)`, shape, work: flops,
         setup: (alloc) => {
-          const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
-          const ut = alloc(u); const s = alloc(winoFwdScratch(N, c.FN, c.C, c.H, c.W));
-          return () => { k.wino_filter_f32(w, c.FN, c.C, 1, ut); k.wino_fwd_f32(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
+          const x = alloc(N * c.C * c.H * c.W); const w = alloc(c.FN * CKK); const bb = alloc(c.FN);
+          const y = alloc(N * c.FN * OHW); const ut = alloc(u); const s = alloc(t.fwdScratch(N, c.C, c.FN, OH, OW));
+          return () => { t.filter(w, c.FN, c.C, 0, ut); t.fwd(x, N, c.C, c.H, c.W, ut, c.FN, c.pad, bb, 1, y, s); };
         },
       });
-    }
-    // F(4x4, 3x3) (src/ops/conv.ts winoTile4 picks it by the output size)
-    const u4 = 36 * c.FN * c.C;
-    cases.push({
-      name: `${c.name} wino4_fwd (batch, effective)`, shape, work: flops,
-      setup: (alloc) => {
-        const x = alloc(N * c.C * c.H * c.W); const w = alloc(c.FN * CKK); const bb = alloc(c.FN);
-        const y = alloc(N * c.FN * OHW); const ut = alloc(u4); const s = alloc(wino4FwdScratch(N, c.C, c.FN, OH, OW));
-        return () => { k.wino4_filter_f32(w, c.FN, c.C, 0, ut); k.wino4_fwd_f32(x, N, c.C, c.H, c.W, ut, c.FN, c.pad, bb, 1, y, s); };
-      },
-    });
-    cases.push({
-      name: `${c.name} wino4_bwd_filter (batch, effective)`, shape, work: flops,
-      setup: (alloc) => {
-        const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
-        const sums = alloc(WINO_PARTS * u4); const s = alloc(wino4SumsScratch(N, c.C, c.FN, OH, OW));
-        return () => {
-          k.wino4_grad_sums_f32(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, WINO_PARTS, sums, s);
-          k.wino4_grad_filter_f32(sums, c.FN, c.C, dw);
-        };
-      },
-    });
-    if (c.C > 1) {
       cases.push({
-        name: `${c.name} wino4_bwd_data (batch, effective)`, shape, work: flops,
+        name: `${c.name} ${t.prefix}_bwd_filter (batch, effective)`, shape, work: flops,
         setup: (alloc) => {
-          const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
-          const ut = alloc(u4); const s = alloc(wino4FwdScratch(N, c.FN, c.C, c.H, c.W));
-          return () => { k.wino4_filter_f32(w, c.FN, c.C, 1, ut); k.wino4_fwd_f32(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
+          const x = alloc(N * c.C * c.H * c.W); const dy = alloc(N * c.FN * OHW); const dw = alloc(c.FN * CKK);
+          const sums = alloc(WINO_PARTS * u); const s = alloc(t.sumsScratch(N, c.C, c.FN, OH, OW));
+          return () => {
+            t.sums(x, dy, N, c.C, c.H, c.W, c.FN, c.pad, 0, WINO_PARTS, sums, s);
+            t.gradFilter(sums, c.FN, c.C, dw);
+          };
         },
       });
+      if (c.C > 1) {
+        cases.push({
+          name: `${c.name} ${t.prefix}_bwd_data (batch, effective)`, shape, work: flops,
+          setup: (alloc) => {
+            const dy = alloc(N * c.FN * OHW); const w = alloc(c.FN * CKK); const dx = alloc(N * c.C * c.H * c.W);
+            const ut = alloc(u); const s = alloc(t.fwdScratch(N, c.FN, c.C, c.H, c.W));
+            return () => { t.filter(w, c.FN, c.C, 1, ut); t.fwd(dy, N, c.FN, OH, OW, ut, c.C, 2 - c.pad, 0, 0, dx, s); };
+          },
+        });
+      }
     }
   }
   for (const cs of cases) {

@@ -4,8 +4,7 @@ import { Heap } from './heap.js';
 import * as gemm from './gemm.js';
 import * as im2col from './im2col.js';
 import * as conv from './conv.js';
-import * as winograd from './winograd.js';
-import * as winograd4 from './winograd4.js';
+import * as winograd from './winograd-conv.js';
 import * as convFused from './conv-fused.js';
 import * as pool from './pool.js';
 import * as activation from './activation.js';
@@ -15,7 +14,7 @@ import * as loss from './loss.js';
 import * as norm from './norm.js';
 import * as optim from './optim.js';
 
-const families = [gemm, im2col, conv, winograd, winograd4, convFused, pool, activation, bias, elementwise, loss, norm, optim];
+const families = [gemm, im2col, conv, winograd, convFused, pool, activation, bias, elementwise, loss, norm, optim];
 
 /** Binds every JS kernel to the views of `memory`, giving the same call surface as the Wasm exports. */
 export function createJsKernels(memory: WebAssembly.Memory): Kernels {

@@ -1,10 +1,11 @@
 // winograd.ts — plain-JS twins of assembly/winograd.ts: Winograd F(2x2, 3x3) convolution
-// (stride 1, 3x3 filters, pad 0..2; shapes, tile layout and scratch: src/backend/kernels.ts).
-// Scalar code over the same scratch layout as the Wasm kernels.
+// (stride 1, 3x3 filters, pad 0..2; shapes, tile layout and scratch: src/backend/kernels.ts):
+// the filter transforms and the tiles (F2_TILES) that winograd-conv.ts runs, scalar code over
+// the same scratch layout as the Wasm kernels.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { gemm_f32, gemm_nt_dots_f32 } from './gemm.js';
-import { WINO_PARTS, winoGeom, winoPartStart, winoPlane, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, winoGeom, winoPlane, type WinoGeom } from '../kernels.js';
+import type { WinoTiles } from './winograd-conv.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
 const G9 = new Float64Array(9);
@@ -45,7 +46,7 @@ export function wino_filter_f32(h: Heap, w: Ptr, FN: number, C: number, flip: nu
 }
 
 /** Copies plane (H, W) at `src` into the padded plane (wg.Hp, wg.Wp) at `p`, offset by pad. */
-function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
+export function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
   for (let r = 0; r < H; r++) {
     const s = src + r * W;
     f32.copyWithin(p + (r + pad) * wg.Wp + pad, s, s + W);
@@ -86,125 +87,56 @@ function inputTiles(f32: Float32Array, p: number, wg: WinoGeom, v: number, xs: n
   }
 }
 
-/**
- * x: (N, C, H, W); u: (16, FN, C) from wino_filter_f32; b: (FN) if hasBias -> y: (N, FN, OH, OW),
- * OH = H + 2*pad - 2, OW likewise; scratch: winoFwdScratch(N, C, FN, OH, OW) floats.
- */
-export function wino_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
-  b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void {
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
-  const wg = winoGeom(N, OH, OW);
-  const f32 = h.f32;
-  const p = scratch >> 2;
-  const v = p + wg.planeFloats;
-  const vxs = winoPlane(C, wg.ld), mxs = winoPlane(FN, wg.ld);
-  const m = v + 16 * vxs;
-  f32.fill(0, p, v);
-  // groups of at most G images, balanced (sizes differ by at most 1), as in assembly/winograd.ts
-  const ng = Math.ceil(N / wg.G);
-  for (let q = 0; q < ng; q++) {
-    const n0 = Math.floor((q * N) / ng);
-    const g1 = Math.floor(((q + 1) * N) / ng) - n0;
-    for (let g = 0; g < g1; g++) imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
-    for (let xi = 0; xi < 16; xi++) {
-      gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * vxs) * 4, wg.ld,
-        0, (m + xi * mxs) * 4, wg.ld);
-    }
-    const xs = mxs;
-    for (let g = 0; g < g1; g++) {
-      for (let f = 0; f < FN; f++) {
-        const bf = hasBias ? f32[(b >> 2) + f] : 0;
-        const yo = (y >> 2) + ((n0 + g) * FN + f) * OH * OW;
-        for (let ti = 0; ti < wg.TH; ti++) {
-          for (let tj = 0; tj < wg.TW; tj++) {
-            const o = m + f * wg.ld + g * wg.T + ti * wg.TW + tj;
-            const a = R8;
-            for (let k = 0; k < 4; k++) {
-              const m0 = f32[o + k * xs], m1 = f32[o + (4 + k) * xs], m2 = f32[o + (8 + k) * xs], m3 = f32[o + (12 + k) * xs];
-              a[k] = m0 + m1 + m2;
-              a[4 + k] = m1 - m2 - m3;
-            }
-            const r = 2 * ti, c = 2 * tj;
-            for (let i = 0; i < 2 && r + i < OH; i++) {
-              const row = yo + (r + i) * OW + c;
-              f32[row] = a[i * 4] + a[i * 4 + 1] + a[i * 4 + 2] + bf;
-              if (c + 1 < OW) f32[row + 1] = a[i * 4 + 1] - a[i * 4 + 2] - a[i * 4 + 3] + bf;
-            }
-          }
-        }
+
+
+/** y plane yo (OH, OW) = A^T m A + bias of every tile t of the product matrices at m (xi stride xs). */
+function outputTiles(f32: Float32Array, m: number, xs: number, wg: WinoGeom, OH: number, OW: number, bias: number, yo: number): void {
+  const a = R8;
+  for (let ti = 0; ti < wg.TH; ti++) {
+    for (let tj = 0; tj < wg.TW; tj++) {
+      const o = m + ti * wg.TW + tj;
+      for (let k = 0; k < 4; k++) {
+        const m0 = f32[o + k * xs], m1 = f32[o + (4 + k) * xs], m2 = f32[o + (8 + k) * xs], m3 = f32[o + (12 + k) * xs];
+        a[k] = m0 + m1 + m2;
+        a[4 + k] = m1 - m2 - m3;
+      }
+      const r = 2 * ti, c = 2 * tj;
+      for (let i = 0; i < 2 && r + i < OH; i++) {
+        const row = yo + (r + i) * OW + c;
+        f32[row] = a[i * 4] + a[i * 4 + 1] + a[i * 4 + 2] + bias;
+        if (c + 1 < OW) f32[row + 1] = a[i * 4 + 1] - a[i * 4 + 2] - a[i * 4 + 3] + bias;
       }
     }
   }
 }
 
 /**
- * x: (N, C, H, W); dy: (N, FN, OH, OW), OH = H + 2*pad - 2 -> sums: (WINO_PARTS, 16, FN, C),
- * partitions p0 <= p < p1 overwritten with the sum over the groups of winoGeom(N, OH, OW).G images
- * of partition p (winoPartStart), in order, of Z_xi V_xi^T (zeros for an empty one);
- * scratch: winoSumsScratch(N, C, FN, OH, OW) floats.
+ * Z[xi][row][col0 + t] = (A dY A^T)[xi] for every tile t of the output-gradient plane (2TH, Wd) at d
+ * (zeros past OH, OW); xi stride `xs`.
  */
-export function wino_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
-  pad: number, p0: number, p1: number, sums: Ptr, scratch: Ptr): void {
-  if (FN <= 0 || C <= 0 || p1 <= p0) return;
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  const f32 = h.f32;
-  const part = 16 * FN * C;
-  if (N <= 0 || OH <= 0 || OW <= 0) {
-    f32.fill(0, (sums >> 2) + p0 * part, (sums >> 2) + p1 * part);
-    return;
-  }
-  const wg = winoGeom(N, OH, OW);
-  const ng = Math.ceil(N / wg.G);
-  const p = scratch >> 2;
-  const d = p + wg.planeFloats;
-  const v = d + wg.dyPlaneFloats;
-  const vxs = winoPlane(C, wg.ld), zxs = winoPlane(FN, wg.ld);
-  const z = v + 16 * vxs;
-  f32.fill(0, p, v);
-  const Wd = 2 * wg.TWq;
-  for (let pi = p0; pi < p1; pi++) {
-    const s = (sums >> 2) + pi * part;
-    const q0 = winoPartStart(pi, ng), q1 = winoPartStart(pi + 1, ng);
-    if (q1 === q0) f32.fill(0, s, s + part);
-    for (let q = q0; q < q1; q++) {
-      const n0 = Math.floor((q * N) / ng); // balanced groups, as in the forward
-      const g1 = Math.floor(((q + 1) * N) / ng) - n0;
-      for (let g = 0; g < g1; g++) {
-        imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
-        for (let f = 0; f < FN; f++) {
-          const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
-          for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
-          const xs = zxs;
-          for (let ti = 0; ti < wg.TH; ti++) {
-            for (let tj = 0; tj < wg.TW; tj++) {
-              const t0 = d + 2 * ti * Wd + 2 * tj;
-              const d00 = f32[t0], d01 = f32[t0 + 1], d10 = f32[t0 + Wd], d11 = f32[t0 + Wd + 1];
-              // R = A dY (4x2), then Z = R A^T (4x4)
-              const R = R8;
-              R[0] = d00; R[1] = d01; R[2] = d00 + d10; R[3] = d01 + d11;
-              R[4] = d00 - d10; R[5] = d01 - d11; R[6] = -d10; R[7] = -d11;
-              const o = z + f * wg.ld + g * wg.T + ti * wg.TW + tj;
-              for (let i = 0; i < 4; i++) {
-                const r0 = R[2 * i], r1 = R[2 * i + 1];
-                f32[o + (i * 4) * xs] = r0;
-                f32[o + (i * 4 + 1) * xs] = r0 + r1;
-                f32[o + (i * 4 + 2) * xs] = r0 - r1;
-                f32[o + (i * 4 + 3) * xs] = -r1;
-              }
-            }
-          }
-        }
-      }
-      for (let xi = 0; xi < 16; xi++) {
-        gemm_nt_dots_f32(h, FN, C, g1 * wg.T, 1, (z + xi * zxs) * 4, wg.ld, (v + xi * vxs) * 4, wg.ld,
-          q === q0 ? 0 : 1, (s + xi * FN * C) * 4, C);
+function gradTiles(f32: Float32Array, d: number, wg: WinoGeom, Wd: number, z: number, xs: number): void {
+  const R = R8;
+  for (let ti = 0; ti < wg.TH; ti++) {
+    for (let tj = 0; tj < wg.TW; tj++) {
+      const t0 = d + 2 * ti * Wd + 2 * tj;
+      const d00 = f32[t0], d01 = f32[t0 + 1], d10 = f32[t0 + Wd], d11 = f32[t0 + Wd + 1];
+      // R = A dY (4x2), then Z = R A^T (4x4)
+      R[0] = d00; R[1] = d01; R[2] = d00 + d10; R[3] = d01 + d11;
+      R[4] = d00 - d10; R[5] = d01 - d11; R[6] = -d10; R[7] = -d11;
+      const o = z + ti * wg.TW + tj;
+      for (let i = 0; i < 4; i++) {
+        const r0 = R[2 * i], r1 = R[2 * i + 1];
+        f32[o + (i * 4) * xs] = r0;
+        f32[o + (i * 4 + 1) * xs] = r0 + r1;
+        f32[o + (i * 4 + 2) * xs] = r0 - r1;
+        f32[o + (i * 4 + 3) * xs] = -r1;
       }
     }
   }
 }
+
+/** The F(2x2, 3x3) tiles, for the pipeline of winograd-conv.ts. */
+export const F2_TILES: WinoTiles = { m: 2, P: 16, geom: winoGeom, imageTiles, outputTiles, gradTiles };
 
 /**
  * sums: (WINO_PARTS, 16, FN, C) of wino_grad_sums_f32 -> dw: (FN, C, 3, 3) = G^T acc G, acc = the

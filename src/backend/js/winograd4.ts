@@ -1,6 +1,7 @@
 // winograd4.ts — plain-JS twins of assembly/winograd4.ts: Winograd F(4x4, 3x3) convolution
-// (stride 1, 3x3 filters, pad 0..2; shapes, tile layout and scratch: src/backend/kernels.ts).
-// Scalar code over the same scratch layout as the Wasm kernels, float64 temporaries per tile.
+// (stride 1, 3x3 filters, pad 0..2; shapes, tile layout and scratch: src/backend/kernels.ts):
+// the filter transforms and the tiles (F4_TILES) that winograd-conv.ts runs, scalar code over the
+// same scratch layout as the Wasm kernels, float64 temporaries per tile.
 // The filter gradient: dU = sum over tiles of Z .* V, Z = A dY A^T of the 4x4 output-gradient tile
 // (A = (A^T)^T, 6x4), V = B^T d B as in the forward; dw = G^T dU G (G^T: 3x6).
 //
@@ -17,8 +18,9 @@
 // output tile is A^T [(G g G^T) .* (B^T d B)] A.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { gemm_f32, gemm_nt_dots_f32 } from './gemm.js';
-import { WINO_PARTS, wino4Geom, winoPartStart, winoPlane, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, wino4Geom, winoPlane, type WinoGeom } from '../kernels.js';
+import type { WinoTiles } from './winograd-conv.js';
+import { fillPlane } from './winograd.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
 const G9 = new Float64Array(9);
@@ -98,14 +100,6 @@ export function wino4_filter_f32(h: Heap, w: Ptr, FN: number, C: number, flip: n
   }
 }
 
-/** Copies plane (H, W) at `src` into the padded plane (wg.Hp, wg.Wp) at `p`, offset by pad. */
-function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
-  for (let r = 0; r < H; r++) {
-    const s = src + r * W;
-    f32.copyWithin(p + (r + pad) * wg.Wp + pad, s, s + W);
-  }
-}
-
 /** The input tiles of image n's C planes of x (float index): each padded at p, its tiles at V[xi][c][g * T + t]. */
 function imageTiles(f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number, pad: number,
   wg: WinoGeom, p: number, v: number): void {
@@ -137,55 +131,21 @@ function inputTiles(f32: Float32Array, p: number, wg: WinoGeom, v: number, xs: n
   }
 }
 
-/**
- * x: (N, C, H, W); u: (36, FN, C) from wino4_filter_f32; b: (FN) if hasBias -> y: (N, FN, OH, OW),
- * OH = H + 2*pad - 2, OW likewise; scratch: wino4FwdScratch(N, C, FN, OH, OW) floats:
- * the padded plane (wg.planeFloats) | v: (36, C, wg.ld) | m: (36, FN, wg.ld) (planes winoPlane
- * apart) | the spare floats of the Wasm transforms (unused here).
- */
-export function wino4_fwd_f32(h: Heap, x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
-  b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void {
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
-  const wg = wino4Geom(N, OH, OW);
-  const f32 = h.f32;
-  const p = scratch >> 2;
-  const v = p + wg.planeFloats;
-  const vxs = winoPlane(C, wg.ld), mxs = winoPlane(FN, wg.ld);
-  const m = v + 36 * vxs;
-  f32.fill(0, p, v);
-  // groups of at most G images, balanced (sizes differ by at most 1), as in assembly/winograd4.ts
-  const ng = Math.ceil(N / wg.G);
-  for (let q = 0; q < ng; q++) {
-    const n0 = Math.floor((q * N) / ng);
-    const g1 = Math.floor(((q + 1) * N) / ng) - n0;
-    for (let g = 0; g < g1; g++) imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
-    // m[xi] (FN, g1*T) = u[xi] (FN, C) x v[xi] (C, g1*T)
-    for (let xi = 0; xi < 36; xi++) {
-      gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * vxs) * 4, wg.ld,
-        0, (m + xi * mxs) * 4, wg.ld);
-    }
-    const xs = mxs;
-    const mt = D36, a = R24;
-    for (let g = 0; g < g1; g++) {
-      for (let f = 0; f < FN; f++) {
-        const bf = hasBias ? f32[(b >> 2) + f] : 0;
-        const yo = (y >> 2) + ((n0 + g) * FN + f) * OH * OW;
-        for (let ti = 0; ti < wg.TH; ti++) {
-          for (let tj = 0; tj < wg.TW; tj++) {
-            const o = m + f * wg.ld + g * wg.T + ti * wg.TW + tj;
-            for (let xi = 0; xi < 36; xi++) mt[xi] = f32[o + xi * xs];
-            // a = A^T mt (4x6, each column k), then the tile = a A (4x4, each row i)
-            for (let k = 0; k < 6; k++) outputVec(mt, k, 6, a, k, 6);
-            for (let i = 0; i < 4; i++) outputVec(a, 6 * i, 1, mt, 4 * i, 1);
-            const r = 4 * ti, c = 4 * tj;
-            for (let i = 0; i < 4 && r + i < OH; i++) {
-              const row = yo + (r + i) * OW + c;
-              for (let j = 0; j < 4 && c + j < OW; j++) f32[row + j] = mt[4 * i + j] + bf;
-            }
-          }
-        }
+
+/** y plane yo (OH, OW) = A^T m A + bias of every tile t of the product matrices at m (xi stride xs). */
+function outputTiles(f32: Float32Array, m: number, xs: number, wg: WinoGeom, OH: number, OW: number, bias: number, yo: number): void {
+  const mt = D36, a = R24;
+  for (let ti = 0; ti < wg.TH; ti++) {
+    for (let tj = 0; tj < wg.TW; tj++) {
+      const o = m + ti * wg.TW + tj;
+      for (let xi = 0; xi < 36; xi++) mt[xi] = f32[o + xi * xs];
+      // a = A^T mt (4x6, each column k), then the tile = a A (4x4, each row i)
+      for (let k = 0; k < 6; k++) outputVec(mt, k, 6, a, k, 6);
+      for (let i = 0; i < 4; i++) outputVec(a, 6 * i, 1, mt, 4 * i, 1);
+      const r = 4 * ti, c = 4 * tj;
+      for (let i = 0; i < 4 && r + i < OH; i++) {
+        const row = yo + (r + i) * OW + c;
+        for (let j = 0; j < 4 && c + j < OW; j++) f32[row + j] = mt[4 * i + j] + bias;
       }
     }
   }
@@ -212,59 +172,9 @@ function gradTiles(f32: Float32Array, d: number, wg: WinoGeom, Wd: number, z: nu
   }
 }
 
-/**
- * x: (N, C, H, W); dy: (N, FN, OH, OW), OH = H + 2*pad - 2 -> sums: (WINO_PARTS, 36, FN, C),
- * partitions p0 <= p < p1 overwritten with the sum over the groups of wino4Geom(N, OH, OW).G images
- * of partition p (winoPartStart; the balanced groups of wino4Geom), in order,
- * of Z_xi V_xi^T (zeros for an empty one, and for all of them when N, OH or OW <= 0);
- * scratch: wino4SumsScratch(N, C, FN, OH, OW) floats: the padded plane (wg.planeFloats) | the dy
- * plane (wg.dyPlaneFloats = 4TH x 4TWq) | v: (36, C, wg.ld) | z: (36, FN, wg.ld) (planes winoPlane
- * apart) | the 144 floats of
- * the Wasm transforms (unused here).
- */
-export function wino4_grad_sums_f32(h: Heap, x: Ptr, dy: Ptr, N: number, C: number, H: number, W: number, FN: number,
-  pad: number, p0: number, p1: number, sums: Ptr, scratch: Ptr): void {
-  if (FN <= 0 || C <= 0 || p1 <= p0) return;
-  const OH = H + 2 * pad - 2;
-  const OW = W + 2 * pad - 2;
-  const f32 = h.f32;
-  const part = 36 * FN * C;
-  if (N <= 0 || OH <= 0 || OW <= 0) {
-    f32.fill(0, (sums >> 2) + p0 * part, (sums >> 2) + p1 * part);
-    return;
-  }
-  const wg = wino4Geom(N, OH, OW);
-  const ng = Math.ceil(N / wg.G);
-  const p = scratch >> 2;
-  const d = p + wg.planeFloats;
-  const v = d + wg.dyPlaneFloats;
-  const vxs = winoPlane(C, wg.ld), zxs = winoPlane(FN, wg.ld);
-  const z = v + 36 * vxs;
-  f32.fill(0, p, v);
-  const Wd = 4 * wg.TWq;
-  for (let pi = p0; pi < p1; pi++) {
-    const s = (sums >> 2) + pi * part;
-    const q0 = winoPartStart(pi, ng), q1 = winoPartStart(pi + 1, ng);
-    if (q1 === q0) f32.fill(0, s, s + part);
-    for (let q = q0; q < q1; q++) {
-      const n0 = Math.floor((q * N) / ng); // balanced groups, as in the forward
-      const g1 = Math.floor(((q + 1) * N) / ng) - n0;
-      for (let g = 0; g < g1; g++) {
-        imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
-        for (let f = 0; f < FN; f++) {
-          const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
-          for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);
-          gradTiles(f32, d, wg, Wd, z + f * wg.ld + g * wg.T, zxs);
-        }
-      }
-      // sums[pi][xi] (FN, C) (+)= z[xi] (FN, g1*T) x v[xi] (C, g1*T)^T
-      for (let xi = 0; xi < 36; xi++) {
-        gemm_nt_dots_f32(h, FN, C, g1 * wg.T, 1, (z + xi * zxs) * 4, wg.ld, (v + xi * vxs) * 4, wg.ld,
-          q === q0 ? 0 : 1, (s + xi * FN * C) * 4, C);
-      }
-    }
-  }
-}
+
+/** The F(4x4, 3x3) tiles, for the pipeline of winograd-conv.ts. */
+export const F4_TILES: WinoTiles = { m: 4, P: 36, geom: wino4Geom, imageTiles, outputTiles, gradTiles };
 
 /**
  * sums: (WINO_PARTS, 36, FN, C) of wino4_grad_sums_f32 -> dw: (FN, C, 3, 3) = G^T acc G, acc = the
