@@ -1,6 +1,6 @@
 /**
  * Convolution layer (the course's Convolution), computed by ops/conv.ts: im2col + GEMM over
- * groups of images, or Winograd F(2x2, 3x3) where convAlgo picks it (per input shape).
+ * groups of images, or Winograd F(4x4, 3x3) / F(2x2, 3x3) where convAlgo picks it (per input shape).
  *   x: (N, C, H, W)  W: (FN, C, FH, FW)  b: (FN)  -> y: (N, FN, OH, OW)
  *   backward: dout (N, FN, OH, OW) -> dx (N, C, H, W); dW (FN, C, FH, FW), db (FN) kept on the layer.
  *   scratch: col, dcol: colSize(geometry) floats each (ops/conv.ts).
