@@ -17,13 +17,29 @@ export interface WinoTiles {
   m: number;
   P: number;
   geom: (N: number, OH: number, OW: number) => WinoGeom;
-  /** The input tiles of image n's C planes of x: each padded at p, its tiles at V[xi][c][g * T + t]. */
-  imageTiles(f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number, pad: number,
-    wg: WinoGeom, p: number, v: number): void;
+  /** V[xi][t] = (B^T d B)[xi] of every tile t of the padded plane at p, at v + t (xi stride xs). */
+  inputTiles(f32: Float32Array, p: number, wg: WinoGeom, v: number, xs: number): void;
   /** y plane yo (OH, OW) = A^T m A + bias of the tiles of the product matrices at m (xi stride xs). */
   outputTiles(f32: Float32Array, m: number, xs: number, wg: WinoGeom, OH: number, OW: number, bias: number, yo: number): void;
   /** Z[xi][t] = (A dY A^T)[xi] of the tiles of the output-gradient plane (m TH, Wd) at d (xi stride xs). */
   gradTiles(f32: Float32Array, d: number, wg: WinoGeom, Wd: number, z: number, xs: number): void;
+}
+
+/** Copies plane (H, W) at `src` into the padded plane (wg.Hp, wg.Wp) at `p`, offset by pad. */
+function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
+  for (let r = 0; r < H; r++) {
+    const s = src + r * W;
+    f32.copyWithin(p + (r + pad) * wg.Wp + pad, s, s + W);
+  }
+}
+
+/** The input tiles of image n's C planes of x: each padded at p, its tiles at V[xi][c][g * T + t]. */
+function imageTiles(t: WinoTiles, f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number,
+  pad: number, wg: WinoGeom, p: number, v: number): void {
+  for (let c = 0; c < C; c++) {
+    fillPlane(f32, x + (n * C + c) * H * W, H, W, pad, wg, p);
+    t.inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, winoPlane(C, wg.ld));
+  }
 }
 
 /** First image of group q of ng over N images (balanced groups, as in the Wasm kernels). */
@@ -51,7 +67,7 @@ function forward(t: WinoTiles, h: Heap, x: Ptr, N: number, C: number, H: number,
   for (let q = 0; q < ng; q++) {
     const n0 = groupStart(q, ng, N);
     const g1 = groupStart(q + 1, ng, N) - n0;
-    for (let g = 0; g < g1; g++) t.imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
+    for (let g = 0; g < g1; g++) imageTiles(t, f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
     // m[xi] (FN, g1*T) = u[xi] (FN, C) x v[xi] (C, g1*T)
     for (let xi = 0; xi < t.P; xi++) {
       gemm_f32(h, 0, 0, FN, g1 * wg.T, C, 1, u + xi * FN * C * 4, C, (v + xi * vxs) * 4, wg.ld,
@@ -100,7 +116,7 @@ function gradSums(t: WinoTiles, h: Heap, x: Ptr, dy: Ptr, N: number, C: number, 
       const n0 = groupStart(q, ng, N);
       const g1 = groupStart(q + 1, ng, N) - n0;
       for (let g = 0; g < g1; g++) {
-        t.imageTiles(f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
+        imageTiles(t, f32, x >> 2, n0 + g, g, C, H, W, pad, wg, p, v);
         for (let f = 0; f < FN; f++) {
           const src = (dy >> 2) + ((n0 + g) * FN + f) * OH * OW;
           for (let r = 0; r < OH; r++) f32.copyWithin(d + r * Wd, src + r * OW, src + (r + 1) * OW);

@@ -4,7 +4,7 @@
 // the same scratch layout as the Wasm kernels.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { WINO_PARTS, winoGeom, winoPlane, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, winoGeom, type WinoGeom } from '../kernels.js';
 import type { WinoTiles } from './winograd-conv.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
@@ -42,23 +42,6 @@ export function wino_filter_f32(h: Heap, w: Ptr, FN: number, C: number, flip: nu
         f32[dst + (i * 4 + 3) * plane] = q2;
       }
     }
-  }
-}
-
-/** Copies plane (H, W) at `src` into the padded plane (wg.Hp, wg.Wp) at `p`, offset by pad. */
-export function fillPlane(f32: Float32Array, src: number, H: number, W: number, pad: number, wg: WinoGeom, p: number): void {
-  for (let r = 0; r < H; r++) {
-    const s = src + r * W;
-    f32.copyWithin(p + (r + pad) * wg.Wp + pad, s, s + W);
-  }
-}
-
-/** The input tiles of image n's C planes of x (float index): each padded at p, its tiles at V[xi][c][g * T + t]. */
-function imageTiles(f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number, pad: number,
-  wg: WinoGeom, p: number, v: number): void {
-  for (let c = 0; c < C; c++) {
-    fillPlane(f32, x + (n * C + c) * H * W, H, W, pad, wg, p);
-    inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, winoPlane(C, wg.ld));
   }
 }
 
@@ -136,7 +119,7 @@ function gradTiles(f32: Float32Array, d: number, wg: WinoGeom, Wd: number, z: nu
 }
 
 /** The F(2x2, 3x3) tiles, for the pipeline of winograd-conv.ts. */
-export const F2_TILES: WinoTiles = { m: 2, P: 16, geom: winoGeom, imageTiles, outputTiles, gradTiles };
+export const F2_TILES: WinoTiles = { m: 2, P: 16, geom: winoGeom, inputTiles, outputTiles, gradTiles };
 
 /**
  * sums: (WINO_PARTS, 16, FN, C) of wino_grad_sums_f32 -> dw: (FN, C, 3, 3) = G^T acc G, acc = the

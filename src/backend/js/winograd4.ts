@@ -18,9 +18,8 @@
 // output tile is A^T [(G g G^T) .* (B^T d B)] A.
 import type { Heap } from './heap.js';
 import type { Ptr } from '../kernels.js';
-import { WINO_PARTS, wino4Geom, winoPlane, type WinoGeom } from '../kernels.js';
+import { WINO_PARTS, wino4Geom, type WinoGeom } from '../kernels.js';
 import type { WinoTiles } from './winograd-conv.js';
-import { fillPlane } from './winograd.js';
 
 // per-tile temporaries, reused by every call (the kernels are synchronous)
 const G9 = new Float64Array(9);
@@ -100,15 +99,6 @@ export function wino4_filter_f32(h: Heap, w: Ptr, FN: number, C: number, flip: n
   }
 }
 
-/** The input tiles of image n's C planes of x (float index): each padded at p, its tiles at V[xi][c][g * T + t]. */
-function imageTiles(f32: Float32Array, x: number, n: number, g: number, C: number, H: number, W: number, pad: number,
-  wg: WinoGeom, p: number, v: number): void {
-  for (let c = 0; c < C; c++) {
-    fillPlane(f32, x + (n * C + c) * H * W, H, W, pad, wg, p);
-    inputTiles(f32, p, wg, v + c * wg.ld + g * wg.T, winoPlane(C, wg.ld));
-  }
-}
-
 /**
  * V[xi][row][col0 + t] = (B^T d B)[xi] for every tile t of the padded plane at p (d: the 6x6 floats at
  * rows 4ti.., columns 4tj..); xi stride `xs`.
@@ -174,7 +164,7 @@ function gradTiles(f32: Float32Array, d: number, wg: WinoGeom, Wd: number, z: nu
 
 
 /** The F(4x4, 3x3) tiles, for the pipeline of winograd-conv.ts. */
-export const F4_TILES: WinoTiles = { m: 4, P: 36, geom: wino4Geom, imageTiles, outputTiles, gradTiles };
+export const F4_TILES: WinoTiles = { m: 4, P: 36, geom: wino4Geom, inputTiles, outputTiles, gradTiles };
 
 /**
  * sums: (WINO_PARTS, 36, FN, C) of wino4_grad_sums_f32 -> dw: (FN, C, 3, 3) = G^T acc G, acc = the
