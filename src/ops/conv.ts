@@ -89,6 +89,12 @@ function winoForwardFloats(g: ConvGeom, C: number, FN: number, OH: number, OW: n
   return winoFilterFloats(g, tile4) + (tile4 ? wino4FwdScratch : winoFwdScratch)(g.N, C, FN, OH, OW);
 }
 
+/** Floats of the Winograd filter gradient's scratch: the partitions' sums, then the kernel's. */
+function winoFilterGradFloats(g: ConvGeom): number {
+  const tile4 = winoTile4(g.OH, g.OW);
+  return WINO_PARTS * winoFilterFloats(g, tile4) + (tile4 ? wino4SumsScratch : winoSumsScratch)(g.N, g.C, g.FN, g.OH, g.OW);
+}
+
 /**
  * A Winograd forward of x (N, C, .) with the transformed-filter buffer `u` (its scratch after
  * the transform): F(4x4) or F(2x2) by winoTile4 of the output (OH, OW); flip: the input gradient's.
@@ -110,9 +116,8 @@ function winoForward(k: Kernels, g: ConvGeom, w: Ptr, flip: number, x: Ptr, C: n
 /** Floats of the conv kernels' scratch, enough for each of them (sizes: src/backend/kernels.ts). */
 export function colSize(g: ConvGeom, algo: ConvAlgo = convAlgo(g)): number {
   if (algo === 'winograd') {
-    const tile4 = winoTile4(g.OH, g.OW);
-    const sums = WINO_PARTS * winoFilterFloats(g, tile4) + (tile4 ? wino4SumsScratch : winoSumsScratch)(g.N, g.C, g.FN, g.OH, g.OW);
-    return Math.max(winoForwardFloats(g, g.C, g.FN, g.OH, g.OW), winoForwardFloats(g, g.FN, g.C, g.H, g.W), sums);
+    return Math.max(winoForwardFloats(g, g.C, g.FN, g.OH, g.OW), winoForwardFloats(g, g.FN, g.C, g.H, g.W),
+      winoFilterGradFloats(g));
   }
   const CKK = g.C * g.KH * g.KW;
   const OHW = g.OH * g.OW;
@@ -136,8 +141,9 @@ export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: 
 export function convBackward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, dy: Ptr,
   dw: Ptr, db: Ptr, dx: Ptr, col: Ptr, dcol: Ptr, algo: ConvAlgo = convAlgo(g)): void {
   if (algo === 'winograd') {
-    const scratch = col + 4 * WINO_PARTS * winoFilterFloats(g, winoTile4(g.OH, g.OW));
-    if (winoTile4(g.OH, g.OW)) {
+    const tile4 = winoTile4(g.OH, g.OW);
+    const scratch = col + 4 * WINO_PARTS * winoFilterFloats(g, tile4);
+    if (tile4) {
       k.wino4_grad_sums_f32(x, dy, g.N, g.C, g.H, g.W, g.FN, g.padH, 0, WINO_PARTS, col, scratch);
       k.wino4_grad_filter_f32(col, g.FN, g.C, dw);
     } else {
