@@ -7,6 +7,7 @@ export { im2col_f32, col2im_f32 } from './im2col';
 export * from './conv';
 export { wino_filter_f32, wino_grad_filter_f32 } from './winograd';
 export { wino4_filter_f32, wino4_grad_filter_f32 } from './winograd4';
+export { wino5_filter_f32, wino5_relu_pool_fwd_f32 } from './winograd5';
 export { wino_fwd_f32, wino4_fwd_f32, wino_grad_sums_f32, wino4_grad_sums_f32 } from './winograd-conv';
 export * from './conv-fused';
 export * from './pool';

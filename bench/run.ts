@@ -281,7 +281,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       // SimpleConvNet inference against ORT web in paired rounds, at the thread counts both have
       const both = threaded.filter((x) => ortThreads.includes(x.threads ?? 1));
       try {
-        if (both.length) results.ortPaired = await withBackends(both, (made) => runOrtPaired(made, getData(), scalingBudget(quick), log));
+        // the plain builds' rows first, then the relaxed child's (merged above)
+        if (both.length) results.ortPaired = [...await withBackends(both, (made) => runOrtPaired(made, getData(), scalingBudget(quick), log)), ...results.ortPaired ?? []];
       } catch (e) {
         results.failures.push({ group: 'peers', name: 'paired rounds with ONNX Runtime Web', impl: ortImpl(ortThreads[0]), error: errorMessage(e) });
       }

@@ -125,6 +125,22 @@ export interface Kernels {
    */
   wino4_grad_filter_f32(sums: Ptr, FN: number, C: number, dw: Ptr): void;
 
+  // ---- winograd5.ts (inference: 5x5 stride-1 convolution, pad 0..4, with bias + ReLU + 2x2/2 max-pool) ----
+  // Winograd F(4x4, 5x5), each 4x4 output tile four pool windows; layouts: u (FN, C, 64), entry
+  // 8 * column + row of the 8x8 transformed tile. Splitting rule: images (bit-identical).
+  /** w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = G g G^T of F(4x4, 5x5) for g = w[f][c], each float 4 times. */
+  wino5_filter_f32(w: Ptr, FN: number, C: number, u: Ptr): void;
+  /**
+   * y = maxpool(relu(conv(x, w) + b)) for a 5x5 stride-1 convolution with pad 0..4 and a 2x2
+   * stride-2 max-pool without padding: x: (N, C, H, W); u: (FN, C, 64, 4) of wino5_filter_f32; b: (FN),
+   * read only if hasBias != 0 -> y: (N, FN, PH, PW) overwritten, PH = floor(OH / 2) for OH =
+   * H + 2*pad - 4, PW likewise (untouched when N, FN, PH or PW <= 0); agrees with
+   * conv_relu_pool_fwd_f32 to float rounding, NaN where it gives NaN (for finite inputs);
+   * scratch: wino5FwdScratch(C, H, W, pad) floats.
+   */
+  wino5_relu_pool_fwd_f32(x: Ptr, N: number, C: number, H: number, W: number, u: Ptr, FN: number, pad: number,
+    b: Ptr, hasBias: number, y: Ptr, scratch: Ptr): void;
+
   // ---- conv-fused.ts (inference: the convolution with its epilogue, no backward) ----
   /**
    * y = maxpool(relu(conv(x, w) + b)): conv_fwd_f32's GEMMs (the same sums), then per plane a
@@ -345,6 +361,20 @@ export function wino4SumsScratch(N: number, C: number, FN: number, OH: number, O
   return g.planeFloats + g.dyPlaneFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
 }
 
+/**
+ * Scratch floats of wino5_relu_pool_fwd_f32: C zero-bordered planes (4 TH + 4, 4 TW + 4) for the
+ * TH x TW 4x4 output tiles (TH = ceil(PH / 2), TW likewise), the transformed inputs of an image's
+ * nq = ceil(TH TW / 4) quads of tiles (C x 64 x 4 floats each), the quads' tile table (8 each),
+ * 2 x 256 floats for a quad's transforms and channel sums, and 4 for a zero bias.
+ */
+export function wino5FwdScratch(C: number, H: number, W: number, pad: number): number {
+  const PH = Math.max(0, Math.floor((H + 2 * pad - 4) / 2)), PW = Math.max(0, Math.floor((W + 2 * pad - 4) / 2));
+  const TH = Math.ceil(PH / 2), TW = Math.ceil(PW / 2);
+  const nq = Math.ceil((TH * TW) / 4);
+  const plane = Math.ceil(((4 * TH + 4) * (4 * TW + 4)) / 4) * 4;
+  return C * plane + nq * (C * 256 + 8) + 516;
+}
+
 /** Names of every kernel, used to check that a module exports the whole ABI. */
 export const KERNEL_NAMES = [
   'gemm_f32', 'gemm_nt_dots_f32',
@@ -352,6 +382,7 @@ export const KERNEL_NAMES = [
   'conv_fwd_f32', 'conv_bwd_data_f32', 'conv_bwd_filter_f32', 'conv_bwd_bias_f32',
   'wino_filter_f32', 'wino_fwd_f32', 'wino_grad_sums_f32', 'wino_grad_filter_f32',
   'wino4_filter_f32', 'wino4_fwd_f32', 'wino4_grad_sums_f32', 'wino4_grad_filter_f32',
+  'wino5_filter_f32', 'wino5_relu_pool_fwd_f32',
   'conv_relu_pool_fwd_f32',
   'maxpool_fwd_f32', 'maxpool_bwd_f32', 'avgpool_fwd_f32', 'avgpool_bwd_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'sigmoid_fwd_f32', 'sigmoid_bwd_f32',

@@ -7,7 +7,9 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { convGeom, convAlgo, colSize, convForward, convBackward, type ConvGeom } from '../ops/conv.js';
+import {
+  convGeom, convAlgo, colSize, convForward, convBackward, convReluPoolForward, fusedAlgo, fusedColSize, type ConvGeom,
+} from '../ops/conv.js';
 import { checkWindowOptions } from '../geometry.js';
 import { fmtShape, type Shape, type Tensor } from '../tensor.js';
 import { LayerBase, type Layer } from './layer.js';
@@ -76,33 +78,36 @@ export class Convolution extends LayerBase<'W' | 'b'> implements Layer {
   }
 
   /**
-   * Whether forwardFused applies to inputs of this shape: the direct (im2col + GEMM) algorithm.
-   * A Winograd convolution (convAlgo) runs apart: its own forward is faster than the fused GEMM.
+   * Whether forwardFused applies to inputs of this shape followed by `pool` (or none): a direct
+   * (im2col + GEMM) convolution, or one whose fused form is Winograd F(4x4, 5x5) (fusedAlgo). A
+   * Winograd 3x3 convolution (convAlgo) runs apart: its own forward is faster than the fused GEMM.
    */
-  fusable(inputShape: Shape): boolean {
-    return convAlgo(convGeom(this.name, inputShape, this.W.shape, this.stride, this.pad)) === 'direct';
+  fusable(inputShape: Shape, pool: Pooling | null = null): boolean {
+    const g = convGeom(this.name, inputShape, this.W.shape, this.stride, this.pad);
+    return convAlgo(g) === 'direct' || fusedAlgo(g, pool) !== 'direct';
   }
 
   /**
-   * Inference only, for inputs where fusable(shape): relu(conv(x)) then, when `pool` is given
-   * (a max Pooling), its pooling, in one kernel (conv_relu_pool_fwd_f32) that never writes the
-   * full activation. Equal bit for bit to forward -> Relu -> Pooling run apart. Keeps nothing
-   * for backward (which then asks for a forward first). The output is this layer's, overwritten
-   * by the next forward.
+   * Inference only, for inputs where fusable(shape, pool): relu(conv(x)) then, when `pool` is
+   * given (a max Pooling), its pooling, in one kernel that never writes the full activation:
+   * conv_relu_pool_fwd_f32, equal bit for bit to forward -> Relu -> Pooling run apart, or for 5x5
+   * filters with a 2x2 stride-2 pool Winograd F(4x4, 5x5), equal to float rounding (fusedAlgo).
+   * Keeps nothing for backward (which then asks for a forward first). The output is this layer's,
+   * overwritten by the next forward.
    */
   forwardFused(input: Tensor, pool: Pooling | null): Tensor {
     const x = this.deviceInput(input);
     const g = convGeom(this.name, x.shape, this.W.shape, this.stride, this.pad);
-    if (convAlgo(g) !== 'direct') throw new ShapeError(`${this.name}: forwardFused needs a direct convolution, input ${fmtShape(x.shape)} runs as ${convAlgo(g)}`);
+    if (!this.fusable(x.shape, pool)) throw new ShapeError(`${this.name}: forwardFused does not apply to the input ${fmtShape(x.shape)}: it runs as ${convAlgo(g)}, apart`);
     let shape = [g.N, g.FN, g.OH, g.OW];
     if (pool) {
       if (pool.mode !== 'max') throw new ShapeError(`${this.name}: only max pooling fuses with Convolution -> Relu, got ${pool.name} (${pool.mode})`);
       shape = pool.outputShape(shape);
     }
     const y = this.out.shaped(shape);
-    const col = this.colBuf.reserve(colSize(g, 'direct'));
-    this.backend.kernels.conv_relu_pool_fwd_f32(x.ptr, g.N, g.C, g.H, g.W, this.W.ptr, g.FN, g.KH, g.KW,
-      g.strideH, g.strideW, g.padH, g.padW, this.b.ptr, 1, pool ? pool.size : 1, pool ? pool.stride : 1, pool ? pool.pad : 0, y.ptr, col);
+    const algo = fusedAlgo(g, pool);
+    const col = this.colBuf.reserve(fusedColSize(g, algo));
+    convReluPoolForward(this.backend.kernels, g, x.ptr, this.W.ptr, this.b.ptr, pool, y.ptr, col, algo);
     this.x = null;
     this.geom = null;
     this.outShape = null;

@@ -493,8 +493,8 @@ export class Sequential implements Network {
 /**
  * The inference forward of a stack: Convolution -> Relu -> Pooling (max, windows that tile the
  * rows: stride = size, no pad) and Convolution -> Relu become one fused call each
- * (Convolution.forwardFused) where the convolution is direct (a Winograd one runs its layers
- * apart, decided per input shape); every other layer runs its own forward (an overlapping or padded
+ * (Convolution.forwardFused) where the convolution is direct or its fused form is Winograd
+ * F(4x4, 5x5) (a Winograd 3x3 one runs its layers apart, decided per input shape); every other layer runs its own forward (an overlapping or padded
  * max-pool too: the fused kernel would pool it one window at a time, where maxpool_fwd_f32 has
  * SIMD paths for it). Training runs the layers apart: backward needs their outputs.
  */
@@ -507,7 +507,7 @@ function inferenceSteps(layers: readonly Layer[]): ((x: Tensor) => Tensor)[] {
     if (l instanceof Convolution && next instanceof Relu) {
       const pool = after instanceof Pooling && after.mode === 'max' && after.stride === after.size && after.pad === 0 ? after : null;
       const group = layers.slice(i, pool ? i + 3 : i + 2);
-      steps.push((x) => l.fusable(x.shape) ? l.forwardFused(x, pool) : group.reduce((y, layer) => layer.forward(y, false), x));
+      steps.push((x) => l.fusable(x.shape, pool) ? l.forwardFused(x, pool) : group.reduce((y, layer) => layer.forward(y, false), x));
       i += group.length;
     } else {
       steps.push((x) => l.forward(x, false));

@@ -18,7 +18,8 @@
  */
 import type { Backend } from '../backend/backend.js';
 import {
-  WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, winoFwdScratch, winoSumsScratch,
+  WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, wino5FwdScratch, winoFwdScratch,
+  winoSumsScratch,
   type Kernels, type Ptr,
 } from '../backend/kernels.js';
 import { ShapeError, WasmCnnError, describeValue } from '../errors.js';
@@ -132,6 +133,41 @@ export function convForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, y: 
   }
   k.conv_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW,
     b >= 0 ? b : 0, b >= 0 ? 1 : 0, y, col);
+}
+
+/** A max-pool window fused into the inference convolution (a Pooling layer's size, stride, pad). */
+export interface PoolWindow { size: number; stride: number; pad: number }
+
+/**
+ * The algorithms of the fused inference convolution y = maxpool(relu(conv(x, w) + b)) (or relu(conv + b)
+ * without a pool): 'winograd5', Winograd F(4x4, 5x5) (wino5_*), for 5x5 stride-1 filters with pad
+ * <= 4 and a 2x2 stride-2 max-pool, each 4x4 output tile four pool windows; 'direct', the GEMMs
+ * of conv_fwd_f32 with the epilogue fused (conv_relu_pool_fwd_f32), bit for bit the layers apart.
+ */
+export type FusedAlgo = 'direct' | 'winograd5';
+
+/** The fused algorithm for `g` and `pool`: F(4x4, 5x5) wherever it applies (bench group kernels, "conv 5x5 + relu + pool" rows). */
+export function fusedAlgo(g: ConvGeom, pool: PoolWindow | null): FusedAlgo {
+  const win = pool !== null && pool.size === 2 && pool.stride === 2 && pool.pad === 0;
+  return win && g.KH === 5 && g.KW === 5 && g.strideH === 1 && g.strideW === 1 && g.padH === g.padW && g.padH <= 4
+    && g.OH >= 2 && g.OW >= 2 ? 'winograd5' : 'direct';
+}
+
+/** Floats of convReluPoolForward's scratch: the F(4x4, 5x5) filters (FN, C, 64, 4) and the kernel's, or the direct GEMMs'. */
+export function fusedColSize(g: ConvGeom, algo: FusedAlgo): number {
+  return algo === 'winograd5' ? 256 * g.FN * g.C + wino5FwdScratch(g.C, g.H, g.W, g.padH) : colSize(g, 'direct');
+}
+
+/** y = maxpool(relu(conv(x, w) + b)) by `algo` (pool null: relu(conv(x, w) + b), direct only); `col`: fusedColSize floats. */
+export function convReluPoolForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: Ptr, pool: PoolWindow | null, y: Ptr, col: Ptr,
+  algo: FusedAlgo = fusedAlgo(g, pool)): void {
+  if (algo === 'winograd5') {
+    k.wino5_filter_f32(w, g.FN, g.C, col);
+    k.wino5_relu_pool_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b, 1, y, col + 4 * 256 * g.FN * g.C);
+    return;
+  }
+  k.conv_relu_pool_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, b, 1,
+    pool ? pool.size : 1, pool ? pool.stride : 1, pool ? pool.pad : 0, y, col);
 }
 
 /**

@@ -14,6 +14,7 @@ import { Tensor } from '../../src/tensor.js';
 import { convGeom, colSize, convForward, convBackward } from '../../src/ops/conv.js';
 import { randomF32 } from '../helpers/harness.js';
 import { splitRange, type ThreadedKernels } from '../../src/backend/threads/kernels.js';
+import { wino5FwdScratch } from '../../src/backend/kernels.js';
 import { withWorkers, withWorkersAsync } from './workers.js';
 
 const COUNTS = [1, 2, 3] as const;
@@ -141,7 +142,7 @@ describe('conv (forward, filter / bias / input gradients)', () => {
   }
 });
 
-describe('conv_relu_pool_fwd_f32 (fused inference convolution) and SimpleConvNet predict', () => {
+describe('conv_relu_pool_fwd_f32 and wino5_relu_pool_fwd_f32 (fused inference convolutions) and SimpleConvNet predict', () => {
   const cases: { x: [number, number, number, number]; w: [number, number, number, number]; stride: number; pad: number; pool: [number, number, number] }[] = [
     { x: [100, 1, 28, 28], w: [30, 1, 5, 5], stride: 1, pad: 0, pool: [2, 2, 0] }, // SimpleConvNet
     { x: [37, 3, 17, 15], w: [11, 3, 3, 3], stride: 1, pad: 1, pool: [1, 1, 0] }, // no pooling
@@ -156,6 +157,20 @@ describe('conv_relu_pool_fwd_f32 (fused inference convolution) and SimpleConvNet
       compare('conv_relu_pool', [randomF32(nx, 1), randomF32(nw, 2), randomF32(g.FN, 3), nanFilled(ny), nanFilled(colSize(g))],
         (b, [px, pw, pb, py, col]) => b.kernels.conv_relu_pool_fwd_f32(px, g.N, g.C, g.H, g.W, pw, g.FN, g.KH, g.KW,
           g.strideH, g.strideW, g.padH, g.padW, pb, 1, PK, PS, PP, py, col), [[3, ny]], 1);
+    });
+  }
+
+  // wino5_relu_pool_fwd_f32: SimpleConvNet's fused conv1 (F(4x4, 5x5)), and 3 channels with pad 2, an odd pooled size
+  for (const [N, C, H, W, FN, pad] of [[100, 1, 28, 28, 30, 0], [41, 3, 17, 19, 7, 2]]) {
+    it(`wino5_relu_pool_fwd_f32: x ${N}x${C}x${H}x${W}, ${FN} filters 5x5, pad ${pad}`, () => {
+      const PH = Math.floor((H + 2 * pad - 4) / 2), PW = Math.floor((W + 2 * pad - 4) / 2), ny = N * FN * PH * PW;
+      const nu = 256 * FN * C;
+      compare('wino5_relu_pool', [randomF32(N * C * H * W, 4), randomF32(FN * C * 25, 5), randomF32(FN, 6), nanFilled(nu), nanFilled(ny),
+        nanFilled(wino5FwdScratch(C, H, W, pad))],
+        (b, [px, pw, pb, pu, py, scratch]) => {
+          b.kernels.wino5_filter_f32(pw, FN, C, pu);
+          b.kernels.wino5_relu_pool_fwd_f32(px, N, C, H, W, pu, FN, pad, pb, 1, py, scratch);
+        }, [[4, ny]], 1);
     });
   }
 

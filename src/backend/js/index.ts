@@ -6,6 +6,7 @@ import * as im2col from './im2col.js';
 import * as conv from './conv.js';
 import * as winograd from './winograd-conv.js';
 import * as convFused from './conv-fused.js';
+import * as winograd5 from './winograd5.js';
 import * as pool from './pool.js';
 import * as activation from './activation.js';
 import * as bias from './bias.js';
@@ -14,7 +15,7 @@ import * as loss from './loss.js';
 import * as norm from './norm.js';
 import * as optim from './optim.js';
 
-const families = [gemm, im2col, conv, winograd, convFused, pool, activation, bias, elementwise, loss, norm, optim];
+const families = [gemm, im2col, conv, winograd, winograd5, convFused, pool, activation, bias, elementwise, loss, norm, optim];
 
 /** Binds every JS kernel to the views of `memory`, giving the same call surface as the Wasm exports. */
 export function createJsKernels(memory: WebAssembly.Memory): Kernels {

@@ -18,6 +18,7 @@
  *   wino(4)_grad_sums_f32       image partitions (WINO_PARTS, fixed by N): each thread sums
  *                               the groups of its partitions, in order, into their own sums
  *   conv_relu_pool_fwd_f32      images, each thread with its own col scratch
+ *   wino5_relu_pool_fwd_f32     images, each thread with its own scratch
  *   count_nonfinite_f32         ranges of n, counts added
  *
  * A split call is cut into up to CHUNKS_PER_THREAD equal chunks per thread at the alignments
@@ -32,7 +33,8 @@
  * layers) run on the calling thread.
  */
 import {
-  KERNEL_NAMES, WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, winoFwdScratch, winoSumsScratch,
+  KERNEL_NAMES, WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, wino5FwdScratch, winoFwdScratch,
+  winoSumsScratch,
   type Kernels,
 } from '../kernels.js';
 import type { LinearMemory } from '../memory.js';
@@ -260,6 +262,20 @@ const SPLITTERS: Partial<Record<keyof Kernels, Splitter>> = {
   wino_grad_sums_f32: winoPartitions(8),
   wino4_grad_sums_f32: winoPartitions(4.5),
 
+  // (x, N, C, H, W, u, FN, pad, b, hasBias, y, scratch): x images -> pooled y images (FN * PH * PW floats each)
+  wino5_relu_pool_fwd_f32: (a, T, w) => {
+    const [, N, C, H, W, , FN, pad] = a;
+    const PH = Math.floor((H + 2 * pad - 4) / 2), PW = Math.floor((W + 2 * pad - 4) / 2);
+    const perImage = Math.max(1, 9 * 2 * FN * 4 * PH * PW * C); // 36 products per 2x2 tile and channel
+    return byBounds(splitRange(N, T, 1, Math.ceil(MIN_FLOPS / perImage), w), (from, to) => {
+      const p = a.slice();
+      p[0] = a[0] + from * C * H * W * 4;
+      p[1] = to - from;
+      p[10] = a[10] + from * FN * PH * PW * 4;
+      return p;
+    });
+  },
+
   // (x, N, C, H, W, w, FN, KH, KW, sH, sW, pH, pW, b, hasBias, PK, PS, PP, y, col): x images ->
   // pooled y images (FN * PH * PW floats each)
   conv_relu_pool_fwd_f32: (a, T, w) => {
@@ -322,6 +338,7 @@ const SCRATCH: Partial<Record<keyof Kernels, { arg: number; bytes: (a: Args) => 
   // floats for the whole N (a share's group is never wider)
   conv_fwd_f32: { arg: 16, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   conv_bwd_data_f32: { arg: 14, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
+  wino5_relu_pool_fwd_f32: { arg: 11, bytes: (a) => wino5FwdScratch(a[2], a[3], a[4], a[7]) * 4 },
   conv_relu_pool_fwd_f32: { arg: 19, bytes: (a) => convDataScratch(a[1], a[2] * a[7] * a[8], a[6], convOHW(a, 3, 7)) * 4 },
   // conv_bwd_filter: (x, dy, N, C, H, W, FN, KH, KW, sH, sW, pH, pW, r0, r1, ...): convFilterScratch floats
   conv_bwd_filter_f32: { arg: 16, bytes: (a) => convFilterScratch(a[2], a[14] - a[13], a[6], convOHW(a, 4, 7)) * 4 },
