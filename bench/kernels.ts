@@ -5,12 +5,15 @@
  *   GEMM NN/NT/TN/TT at 128..1024, and the GEMMs SimpleConvNet runs at batch 100
  *   (conv 30x5x5 on 1x28x28 as per-image im2col GEMMs; affine 4320->100 and 100->10);
  *   im2col / col2im, max / avg pooling forward and backward, ReLU and the Adam update at
- *   the network's shapes (x (100,1,28,28); relu/pool over (100,30,24,24), 2x2 stride 2).
+ *   the network's shapes (x (100,1,28,28); relu/pool over (100,30,24,24), 2x2 stride 2);
+ *   the fused inference convolution 5x5 + bias + ReLU + 2x2 max-pool by both algorithms
+ *   (conv_relu_pool_fwd_f32, Winograd F(4x4, 5x5)) at SimpleConvNet's conv1 and a few more shapes.
  *
  * GEMM figures are GFLOP/s (2*M*N*K per call); the rest are GB/s of compulsory traffic
  * (bytes every call must read and write at least once).
  */
 import type { Backend } from '../src/backend/backend.js';
+import { convDataScratch, wino5FwdScratch } from '../src/backend/kernels.js';
 import { Random } from '../src/random.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
 import type { Failure, Figure, Impl, Unit } from './types.js';
@@ -161,6 +164,51 @@ function gemmCase(backend: Backend, bufs: Buffers, g: GemmShape): Case {
   };
 }
 
+/** Shapes of the fused inference convolution rows: [label, N, C, H (= W), FN, pad], 5x5 filters, 2x2 stride-2 max-pool. */
+const FUSED_SHAPES: [string, number, number, number, number, number][] = [
+  ['SimpleConvNet conv1', 100, 1, 28, 30, 0],
+  ['4 filters', 100, 1, 28, 4, 0],
+  ['3 channels, pad 2', 100, 3, 32, 32, 2],
+  ['16 channels, pad 2', 100, 16, 14, 32, 2],
+];
+
+/** Name prefix of the fused inference convolution rows (bench/report.ts gives them a table of their own). */
+export const FUSED_PREFIX = 'fused conv5x5';
+
+/**
+ * conv 5x5 + bias + ReLU + 2x2/2 max-pool at each FUSED_SHAPES shape by both algorithms, at "effective"
+ * GFLOP/s: the direct convolution's 2 N FN OH OW C 25 FLOP over the call's time (filter transform included).
+ */
+function fusedCases(backend: Backend, bufs: Buffers): Case[] {
+  const k = backend.kernels;
+  return FUSED_SHAPES.flatMap(([label, N, C, H, FN, pad]): Case[] => {
+    const O = H + 2 * pad - 4, P = O >> 1;
+    const shape = `x (${N},${C},${H},${H}), ${FN} filters, pad ${pad} -> (${N},${FN},${P},${P})`;
+    const work = 2 * N * FN * O * O * C * 25;
+    return [
+      {
+        name: `${FUSED_PREFIX} ${label}: direct (conv_relu_pool)`, shape, unit: 'GFLOP/s', work,
+        setup: () => {
+          const x = bufs.f32(N * C * H * H), w = bufs.f32(FN * C * 25), b = bufs.f32(FN);
+          const y = bufs.raw(N * FN * P * P), col = bufs.raw(convDataScratch(N, C * 25, FN, O * O));
+          return () => k.conv_relu_pool_fwd_f32(x, N, C, H, H, w, FN, 5, 5, 1, 1, pad, pad, b, 1, 2, 2, 0, y, col);
+        },
+      },
+      {
+        name: `${FUSED_PREFIX} ${label}: F(4x4, 5x5) (wino5)`, shape, unit: 'GFLOP/s', work,
+        setup: () => {
+          const x = bufs.f32(N * C * H * H), w = bufs.f32(FN * C * 25), b = bufs.f32(FN);
+          const u = bufs.raw(256 * FN * C), y = bufs.raw(N * FN * P * P), scratch = bufs.raw(wino5FwdScratch(C, H, H, pad));
+          return () => {
+            k.wino5_filter_f32(w, FN, C, u);
+            k.wino5_relu_pool_fwd_f32(x, N, C, H, H, u, FN, pad, b, 1, y, scratch);
+          };
+        },
+      },
+    ];
+  });
+}
+
 function otherCases(backend: Backend, bufs: Buffers): Case[] {
   const k = backend.kernels;
   const { N, C, H, W, FN, KH, KW, OH, OW, PH, PW } = NET;
@@ -286,7 +334,7 @@ export function runKernels(backend: Backend, impl: Impl, b: { fast: Budget; slow
   const bufs = new Buffers(backend, rng);
   const cases = [
     ...[...squareGemms(quick), ...networkGemms()].map((g) => gemmCase(backend, bufs, g)),
-    ...(gemmOnly ? [] : otherCases(backend, bufs)),
+    ...(gemmOnly ? [] : [...otherCases(backend, bufs), ...fusedCases(backend, bufs)]),
   ];
   const figures: Figure[] = [];
   const failures: Failure[] = [];
