@@ -35,15 +35,15 @@ function kc(i: i32): v128 {
   return v128.load32_splat(KC + (<usize>i << 2));
 }
 
-/** (G s)[j] of the 5 values s0..s4 -> o + j * os, j = 0..7. */
+/** (S G s)[j] of the 5 values s0..s4 -> o + j * os, j = 0..7, S = diag(1, 1, 1, 1, 1, 1/8, 1/8, 1) (at8). */
 // @ts-ignore: decorator
 @inline
 function g8(s0: f32, s1: f32, s2: f32, s3: f32, s4: f32, o: usize, os: usize): void {
   const e = s0 + s2 + s4, d = s1 + s3;
   const e3 = s0 * <f32>(1.0 / 90.0) + s2 * <f32>(2.0 / 45.0) + s4 * <f32>(8.0 / 45.0);
   const d3 = s1 * <f32>(1.0 / 45.0) + s3 * <f32>(4.0 / 45.0);
-  const e5 = s0 * <f32>(32.0 / 45.0) + s2 * <f32>(8.0 / 45.0) + s4 * <f32>(2.0 / 45.0);
-  const d5 = s1 * <f32>(16.0 / 45.0) + s3 * <f32>(4.0 / 45.0);
+  const e5 = s0 * <f32>(4.0 / 45.0) + s2 * <f32>(1.0 / 45.0) + s4 * <f32>(1.0 / 180.0);
+  const d5 = s1 * <f32>(2.0 / 45.0) + s3 * <f32>(1.0 / 90.0);
   store<f32>(o, s0);
   store<f32>(o + os, (e + d) * <f32>(-2.0 / 9.0));
   store<f32>(o + 2 * os, (e - d) * <f32>(-2.0 / 9.0));
@@ -55,8 +55,8 @@ function g8(s0: f32, s1: f32, s2: f32, s3: f32, s4: f32, o: usize, os: usize): v
 }
 
 export function wino5_filter_f32(w: usize, FN: i32, C: i32, u: usize): void {
-  // w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = G g G^T per (f, c), entry 8 * column + row, each
-  // float 4 times (the kernel multiplies by whole vectors: a splat load costs an address add more)
+  // w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = S G g G^T S per (f, c) (S: g8's), entry 8 * column + row,
+  // each float 4 times (the kernel multiplies by whole vectors: a splat load costs an address add more)
   for (let i = 0; i < FN * C; i++) {
     // the 64 floats into the first quarter of this (f, c)'s block, then spread from the back
     // (entry k's copies overwrite entries 4k..4k+3, already spread or k itself)
@@ -124,19 +124,26 @@ function input_quad(q: usize, ofs: usize, wp4: usize, v: usize, tmp: usize): voi
 }
 
 /**
- * A^T m of 8 vectors -> o + r * os, r = 0..3 (stores, not register results: the engine schedules
- * pure arithmetic late, and values held across calls would stretch the live ranges of their loads
- * past the 15 XMM registers; a store must follow the arithmetic that feeds it).
+ * A^T m of 8 vectors -> o + r * os, r = 0..3, with m5 and m6 scaled by 1/8 (wino5_filter_f32 folds
+ * it into u, in both directions, exactly), which turns the coefficients of the (1/2, -1/2) pair
+ * from 1, 1/2, 1/4, 1/8 into 8, 4, 2, 1 and the doublings into additions:
+ *   o0 = m0 + s1 + s2 + 8 s3,  o1 = d1 + 2 (d2 + 2 d3),  o2 = s1 + 2 (2 s2 + s3),  o3 = d1 + 8 d2 + d3 + m7
+ * (s1 = m1 + m2, d1 = m1 - m2, s2, d2 of m3, m4 and s3, d3 of m5, m6). Stores, not register
+ * results: the engine schedules pure arithmetic late, and values held across calls would stretch the
+ * live ranges of their loads past the 15 XMM registers; a store must follow the arithmetic that feeds it.
  */
 // @ts-ignore: decorator
 @inline
 function at8(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, m6: v128, m7: v128, o: usize, os: usize): void {
+  const eight = kc(4);
   const s1 = f32x4.add(m1, m2), s2 = f32x4.add(m3, m4), s3 = f32x4.add(m5, m6);
-  v128.store(o, f32x4.add(f32x4.add(m0, s1), f32x4.add(s2, s3)));
-  v128.store(o + 2 * os, f32x4.add(f32x4.add(s1, f32x4.mul(kc(2), s2)), f32x4.mul(kc(3), s3)));
+  v128.store(o, f32x4.add(f32x4.add(m0, s1), f32x4.add(s2, f32x4.mul(eight, s3))));
+  let t = f32x4.add(f32x4.add(s2, s2), s3);
+  v128.store(o + 2 * os, f32x4.add(s1, f32x4.add(t, t)));
   const d1 = f32x4.sub(m1, m2), d2 = f32x4.sub(m3, m4), d3 = f32x4.sub(m5, m6);
-  v128.store(o + os, f32x4.add(f32x4.add(d1, f32x4.mul(kc(0), d2)), f32x4.mul(kc(1), d3)));
-  v128.store(o + 3 * os, f32x4.add(f32x4.add(f32x4.add(d1, f32x4.mul(kc(4), d2)), f32x4.mul(kc(5), d3)), m7));
+  t = f32x4.add(d2, f32x4.add(d3, d3));
+  v128.store(o + os, f32x4.add(d1, f32x4.add(t, t)));
+  v128.store(o + 3 * os, f32x4.add(f32x4.add(d1, f32x4.mul(eight, d2)), f32x4.add(d3, m7)));
 }
 
 /**
@@ -206,31 +213,41 @@ function channel_sums(v: usize, ub: usize, C: i32, mt: usize): void {
 /**
  * The 4 pooled values of each of 4 tiles (p: 4 x v128, pooled (0,0), (0,1), (1,0), (1,1) of the tiles
  * in lanes) into the output plane yf: tile l at float offset load<i32>(tq + 8l) with flags
- * load<i32>(tq + 8l + 4): bit 0 = a second pooled column, bit 1 = a second pooled row, -1 = no tile.
+ * load<i32>(tq + 8l + 4): bit 0 = a second pooled column, bit 1 = a second pooled row, -1 = no tile;
+ * full: every flag is 3.
  */
-function store_quad(p: usize, yf: usize, tq: usize, rowBytes: usize): void {
+function store_quad(p: usize, yf: usize, tq: usize, rowBytes: usize, full: bool): void {
   // transpose: tile l's (p00, p01, p10, p11) in one vector
   const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
   const s0 = i32x4.shuffle(a, b, 0, 4, 1, 5), s1 = i32x4.shuffle(c, d, 0, 4, 1, 5);
   const s2 = i32x4.shuffle(a, b, 2, 6, 3, 7), s3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
-  v128.store(p, i32x4.shuffle(s0, s1, 0, 1, 4, 5));
-  v128.store(p, i32x4.shuffle(s0, s1, 2, 3, 6, 7), 16);
-  v128.store(p, i32x4.shuffle(s2, s3, 0, 1, 4, 5), 32);
-  v128.store(p, i32x4.shuffle(s2, s3, 2, 3, 6, 7), 48);
+  const w0 = i32x4.shuffle(s0, s1, 0, 1, 4, 5), w1 = i32x4.shuffle(s0, s1, 2, 3, 6, 7);
+  const w2 = i32x4.shuffle(s2, s3, 0, 1, 4, 5), w3 = i32x4.shuffle(s2, s3, 2, 3, 6, 7);
+  if (full) {
+    // 4 tiles, each with 2 pooled rows and columns
+    let o = yf + (<usize>load<i32>(tq) << 2);
+    v128.store64_lane(o, w0, 0); v128.store64_lane(o + rowBytes, w0, 1);
+    o = yf + (<usize>load<i32>(tq, 8) << 2);
+    v128.store64_lane(o, w1, 0); v128.store64_lane(o + rowBytes, w1, 1);
+    o = yf + (<usize>load<i32>(tq, 16) << 2);
+    v128.store64_lane(o, w2, 0); v128.store64_lane(o + rowBytes, w2, 1);
+    o = yf + (<usize>load<i32>(tq, 24) << 2);
+    v128.store64_lane(o, w3, 0); v128.store64_lane(o + rowBytes, w3, 1);
+    return;
+  }
+  v128.store(p, w0);
+  v128.store(p, w1, 16);
+  v128.store(p, w2, 32);
+  v128.store(p, w3, 48);
   for (let l = 0; l < 4; l++) {
     const flags = load<i32>(tq + (<usize>l << 3), 4);
     if (flags < 0) break;
     const o = yf + (<usize>load<i32>(tq + (<usize>l << 3)) << 2), t = p + (<usize>l << 4);
-    if (flags == 3) {
-      store<u64>(o, load<u64>(t));
-      store<u64>(o + rowBytes, load<u64>(t, 8));
-    } else {
-      store<f32>(o, load<f32>(t));
-      if (flags & 1) store<f32>(o, load<f32>(t, 4), 4);
-      if (flags & 2) {
-        store<f32>(o + rowBytes, load<f32>(t, 8));
-        if (flags & 1) store<f32>(o + rowBytes, load<f32>(t, 12), 4);
-      }
+    store<f32>(o, load<f32>(t));
+    if (flags & 1) store<f32>(o, load<f32>(t, 4), 4);
+    if (flags & 2) {
+      store<f32>(o + rowBytes, load<f32>(t, 8));
+      if (flags & 1) store<f32>(o + rowBytes, load<f32>(t, 12), 4);
     }
   }
 }
@@ -307,7 +324,9 @@ export function wino5_relu_pool_fwd_f32(x: usize, N: i32, C: i32, H: i32, W: i32
         v128.store(pooled, pool(ys + 32, bias), 16);
         v128.store(pooled, pool(ys + 128, bias), 32);
         v128.store(pooled, pool(ys + 160, bias), 48);
-        store_quad(pooled, yf, tiles + (<usize>q << 5), rowBytes);
+        const tq = tiles + (<usize>q << 5);
+        // flags are -1..3: 12 when all four are 3
+        store_quad(pooled, yf, tq, rowBytes, load<i32>(tq, 4) + load<i32>(tq, 12) + load<i32>(tq, 20) + load<i32>(tq, 28) == 12);
       }
     }
   }

@@ -128,7 +128,10 @@ export interface Kernels {
   // ---- winograd5.ts (inference: 5x5 stride-1 convolution, pad 0..4, with bias + ReLU + 2x2/2 max-pool) ----
   // Winograd F(4x4, 5x5), each 4x4 output tile four pool windows; layouts: u (FN, C, 64), entry
   // 8 * column + row of the 8x8 transformed tile. Splitting rule: images (bit-identical).
-  /** w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = G g G^T of F(4x4, 5x5) for g = w[f][c], each float 4 times. */
+  /**
+   * w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = S G g G^T S of F(4x4, 5x5) for g = w[f][c], each float 4
+   * times; S = diag(1, 1, 1, 1, 1, 1/8, 1/8, 1) (assembly/winograd5.ts at8 undoes it).
+   */
   wino5_filter_f32(w: Ptr, FN: number, C: number, u: Ptr): void;
   /**
    * y = maxpool(relu(conv(x, w) + b)) for a 5x5 stride-1 convolution with pad 0..4 and a 2x2

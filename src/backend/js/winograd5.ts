@@ -16,7 +16,7 @@ const T64 = new Float64Array(64);
 const Y16 = new Float64Array(16);
 let tiles = new Float64Array(0); // an image's B^T d B: (TH * TW, C, 64)
 
-/** G s of the 5 values s[o + k * st] -> t[to + k * ts], k < 8. */
+/** S G s of the 5 values s[o + k * st] -> t[to + k * ts], k < 8 (S = diag(1, 1, 1, 1, 1, 1/8, 1/8, 1): the Wasm file's at8). */
 function filterVec(s: Float64Array, o: number, st: number, t: Float64Array, to: number, ts: number): void {
   const s0 = s[o], s1 = s[o + st], s2 = s[o + 2 * st], s3 = s[o + 3 * st], s4 = s[o + 4 * st];
   t[to] = s0;
@@ -24,8 +24,8 @@ function filterVec(s: Float64Array, o: number, st: number, t: Float64Array, to: 
   t[to + 2 * ts] = (-2 / 9) * (s0 - s1 + s2 - s3 + s4);
   t[to + 3 * ts] = (s0 + 2 * s1 + 4 * s2 + 8 * s3 + 16 * s4) / 90;
   t[to + 4 * ts] = (s0 - 2 * s1 + 4 * s2 - 8 * s3 + 16 * s4) / 90;
-  t[to + 5 * ts] = (32 * s0 + 16 * s1 + 8 * s2 + 4 * s3 + 2 * s4) / 45;
-  t[to + 6 * ts] = (32 * s0 - 16 * s1 + 8 * s2 - 4 * s3 + 2 * s4) / 45;
+  t[to + 5 * ts] = (32 * s0 + 16 * s1 + 8 * s2 + 4 * s3 + 2 * s4) / 360;
+  t[to + 6 * ts] = (32 * s0 - 16 * s1 + 8 * s2 - 4 * s3 + 2 * s4) / 360;
   t[to + 7 * ts] = s4;
 }
 
@@ -43,17 +43,17 @@ function inputVec(s: Float64Array, o: number, st: number, t: Float64Array, to: n
   t[to + 7 * ts] = d7 - d1 + 5.25 * (d3 - d5);
 }
 
-/** A^T s of the 8 values s[o + k * st] -> t[to + k * ts], k < 4. */
+/** A^T S^-1 s of the 8 values s[o + k * st] -> t[to + k * ts], k < 4 (s5, s6 carry S's 1/8). */
 function outputVec(s: Float64Array, o: number, st: number, t: Float64Array, to: number, ts: number): void {
   const m0 = s[o], m1 = s[o + st], m2 = s[o + 2 * st], m3 = s[o + 3 * st];
   const m4 = s[o + 4 * st], m5 = s[o + 5 * st], m6 = s[o + 6 * st], m7 = s[o + 7 * st];
-  t[to] = m0 + m1 + m2 + m3 + m4 + m5 + m6;
-  t[to + ts] = m1 - m2 + 2 * (m3 - m4) + 0.5 * (m5 - m6);
-  t[to + 2 * ts] = m1 + m2 + 4 * (m3 + m4) + 0.25 * (m5 + m6);
-  t[to + 3 * ts] = m1 - m2 + 8 * (m3 - m4) + 0.125 * (m5 - m6) + m7;
+  t[to] = m0 + m1 + m2 + m3 + m4 + 8 * (m5 + m6);
+  t[to + ts] = m1 - m2 + 2 * (m3 - m4) + 4 * (m5 - m6);
+  t[to + 2 * ts] = m1 + m2 + 4 * (m3 + m4) + 2 * (m5 + m6);
+  t[to + 3 * ts] = m1 - m2 + 8 * (m3 - m4) + (m5 - m6) + m7;
 }
 
-/** w: (FN, C, 5, 5) -> u: (FN, C, 64, 4), u[f][c][8j + i][0..3] = (G g G^T)[i][j] of g = w[f][c] (4 copies, the Wasm layout). */
+/** w: (FN, C, 5, 5) -> u: (FN, C, 64, 4), u[f][c][8j + i][0..3] = (S G g G^T S)[i][j] of g = w[f][c] (4 copies, the Wasm layout). */
 export function wino5_filter_f32(h: Heap, w: Ptr, FN: number, C: number, u: Ptr): void {
   const f32 = h.f32;
   const g = G25, r = R64;
