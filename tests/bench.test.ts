@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBench, renderText, type BenchResults, type Figure } from '../bench/main.js';
-import { networkGemms, squareGemms } from '../bench/kernels.js';
+import { FUSED_PREFIX, networkGemms, squareGemms } from '../bench/kernels.js';
 import { E2E } from '../bench/e2e.js';
 import { derive, fmtNum, renderMarkdown } from '../bench/report.js';
 import { median } from '../bench/timing.js';
@@ -78,12 +78,16 @@ describe('npm run bench --quick', () => {
     for (const n of ['im2col 5x5 (batch 100)', 'col2im 5x5 (batch 100)', 'maxpool fwd 2x2/2', 'maxpool bwd 2x2/2', 'avgpool fwd 2x2/2', 'avgpool bwd 2x2/2']) {
       expect(kernelRows.has(n), n).toBe(true);
     }
+    // the fused inference convolution by both algorithms, at SimpleConvNet's conv1 among others
+    for (const algo of ['direct (conv_relu_pool)', 'F(4x4, 5x5) (wino5)']) {
+      expect(kernelRows.has(`${FUSED_PREFIX} SimpleConvNet conv1: ${algo}`), algo).toBe(true);
+    }
     for (const name of kernelRows) {
       const w = r.figures.find((f) => f.group === 'kernels' && f.name === name && f.impl === 'wasm');
       const j = r.figures.find((f) => f.group === 'kernels' && f.name === name && f.impl === 'js');
       expect(w && j, name).toBeTruthy();
       expect(positive(w!.ratios?.js), `${name}: Wasm/JS`).toBe(true);
-      if (gemmNames.includes(name)) {
+      if (gemmNames.includes(name) || name.startsWith(FUSED_PREFIX)) {
         expect(w!.unit).toBe('GFLOP/s');
         expect(positive(w!.pctOfPeak), `${name}: % of peak`).toBe(true);
       } else {
