@@ -19,15 +19,15 @@
 //          1/90 -1/45 2/45 -4/45 8/45; 32/45 16/45 8/45 4/45 2/45; 32/45 -16/45 8/45 -4/45 2/45; 0 0 0 0 1]
 //   A^T = [1 1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 -1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 -1 8 -8 1/8 -1/8 1]
 // Their coefficients scale the roundings several times more than F(4x4, 3x3)'s
-// (tests/kernels/winograd5.test.ts). Layouts: u (FN, C, 64) x 4 copies and a quad's transformed inputs
-// (C, 64) x v128, entry k = 8 * column + row of the 8x8 transformed tile (the output transform's
-// first step runs down a column).
+// (tests/kernels/winograd5.test.ts). Layouts: u (FN, C, 64) x 4 copies of S G g G^T S (at8 explains
+// S) and a quad's transformed inputs (C, 64) x v128, entry k = 8 * column + row of the 8x8
+// transformed tile (the output transform's first step runs down a column).
 import { copy_row } from './winograd';
 
 // the constants of the transforms, read as splat loads (constants in registers would crowd out
-// the tiles' values; rebuilding a splat costs 3 instructions where a load costs 1)
-// 0: 2  1: 1/2  2: 4  3: 1/4  4: 8  5: 1/8  6: 21/4  7: 17/4  8: 5/4  9: 5/2
-const KC: usize = memory.data<f32>([2, 0.5, 4, 0.25, 8, 0.125, 5.25, 4.25, 1.25, 2.5]);
+// the tiles' values; rebuilding a splat costs 3 instructions where a load costs 1): kc(K_2) = 2, ...
+const KC: usize = memory.data<f32>([2, 0.5, 4, 0.25, 8, 5.25, 4.25, 1.25, 2.5]);
+const K_2 = 0, K_HALF = 1, K_4 = 2, K_QUARTER = 3, K_8 = 4, K_21_4 = 5, K_17_4 = 6, K_5_4 = 7, K_5_2 = 8;
 
 // @ts-ignore: decorator
 @inline
@@ -79,18 +79,18 @@ export function wino5_filter_f32(w: usize, FN: i32, C: i32, u: usize): void {
 // @ts-ignore: decorator
 @inline
 function bt8(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, o: usize, os: usize): void {
-  v128.store(o, f32x4.add(f32x4.sub(d0, d6), f32x4.mul(kc(6), f32x4.sub(d4, d2))));
-  v128.store(o + 7 * os, f32x4.add(f32x4.sub(d7, d1), f32x4.mul(kc(6), f32x4.sub(d3, d5))));
-  let a = f32x4.sub(f32x4.add(d2, d6), f32x4.mul(kc(7), d4));
-  let b = f32x4.sub(f32x4.add(d1, d5), f32x4.mul(kc(7), d3));
+  v128.store(o, f32x4.add(f32x4.sub(d0, d6), f32x4.mul(kc(K_21_4), f32x4.sub(d4, d2))));
+  v128.store(o + 7 * os, f32x4.add(f32x4.sub(d7, d1), f32x4.mul(kc(K_21_4), f32x4.sub(d3, d5))));
+  let a = f32x4.sub(f32x4.add(d2, d6), f32x4.mul(kc(K_17_4), d4));
+  let b = f32x4.sub(f32x4.add(d1, d5), f32x4.mul(kc(K_17_4), d3));
   v128.store(o + os, f32x4.add(a, b));
   v128.store(o + 2 * os, f32x4.sub(a, b));
-  a = f32x4.sub(f32x4.add(d6, f32x4.mul(kc(3), d2)), f32x4.mul(kc(8), d4));
-  b = f32x4.add(f32x4.sub(f32x4.mul(kc(1), d1), f32x4.mul(kc(9), d3)), f32x4.mul(kc(0), d5));
+  a = f32x4.sub(f32x4.add(d6, f32x4.mul(kc(K_QUARTER), d2)), f32x4.mul(kc(K_5_4), d4));
+  b = f32x4.add(f32x4.sub(f32x4.mul(kc(K_HALF), d1), f32x4.mul(kc(K_5_2), d3)), f32x4.mul(kc(K_2), d5));
   v128.store(o + 3 * os, f32x4.add(a, b));
   v128.store(o + 4 * os, f32x4.sub(a, b));
-  a = f32x4.add(d6, f32x4.mul(kc(2), f32x4.sub(d2, f32x4.mul(kc(8), d4)))); // d6 + 4 d2 - 5 d4
-  b = f32x4.add(f32x4.sub(f32x4.mul(kc(0), d1), f32x4.mul(kc(9), d3)), f32x4.mul(kc(1), d5));
+  a = f32x4.add(d6, f32x4.mul(kc(K_4), f32x4.sub(d2, f32x4.mul(kc(K_5_4), d4)))); // d6 + 4 d2 - 5 d4
+  b = f32x4.add(f32x4.sub(f32x4.mul(kc(K_2), d1), f32x4.mul(kc(K_5_2), d3)), f32x4.mul(kc(K_HALF), d5));
   v128.store(o + 5 * os, f32x4.add(a, b));
   v128.store(o + 6 * os, f32x4.sub(a, b));
 }
@@ -135,7 +135,7 @@ function input_quad(q: usize, ofs: usize, wp4: usize, v: usize, tmp: usize): voi
 // @ts-ignore: decorator
 @inline
 function at8(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, m6: v128, m7: v128, o: usize, os: usize): void {
-  const eight = kc(4);
+  const eight = kc(K_8);
   const s1 = f32x4.add(m1, m2), s2 = f32x4.add(m3, m4), s3 = f32x4.add(m5, m6);
   v128.store(o, f32x4.add(f32x4.add(m0, s1), f32x4.add(s2, f32x4.mul(eight, s3))));
   let t = f32x4.add(f32x4.add(s2, s2), s3);
