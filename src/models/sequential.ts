@@ -494,9 +494,10 @@ export class Sequential implements Network {
  * The inference forward of a stack: Convolution -> Relu -> Pooling (max, windows that tile the
  * rows: stride = size, no pad) and Convolution -> Relu become one fused call each
  * (Convolution.forwardFused) where the convolution is direct or its fused form is Winograd
- * F(4x4, 5x5) (a Winograd 3x3 one runs its layers apart, decided per input shape); every other layer runs its own forward (an overlapping or padded
- * max-pool too: the fused kernel would pool it one window at a time, where maxpool_fwd_f32 has
- * SIMD paths for it). Training runs the layers apart: backward needs their outputs.
+ * F(4x4, 5x5) (a Winograd 3x3 one runs its layers apart, decided per input shape); every other
+ * layer runs its own forward (an overlapping or padded max-pool too: the fused kernel would pool
+ * it one window at a time, where maxpool_fwd_f32 has SIMD paths for it). Training runs the
+ * layers apart: backward needs their outputs.
  */
 function inferenceSteps(layers: readonly Layer[]): ((x: Tensor) => Tensor)[] {
   const steps: ((x: Tensor) => Tensor)[] = [];

@@ -8,6 +8,11 @@
  *              gradient (wino4_grad_sums_f32 + wino4_grad_filter_f32, or wino_*)
  * Both agree to float rounding (tests/kernels/winograd.test.ts); a threaded kernel set splits
  * either across threads with bit-identical results (src/backend/threads/).
+ * The inference convolution with ReLU (and a max-pool) fused, convReluPoolForward, by fusedAlgo:
+ *   winograd5  for 5x5 stride-1 convolutions with pad <= 4 and a 2x2 stride-2 pool, by F(4x4, 5x5)
+ *              (wino5_filter_f32 + wino5_relu_pool_fwd_f32; tests/kernels/winograd5.test.ts)
+ *   direct     conv_fwd_f32's GEMMs with the epilogue fused (conv_relu_pool_fwd_f32), bit for bit
+ *              the layers apart
  *
  *   x: (N, C, H, W)   w: (FN, C, KH, KW)   b: (FN)   y: (N, FN, OH, OW)
  *   col, dcol: colSize floats of scratch (im2col matrices of a group of images, or the
