@@ -129,7 +129,7 @@ export function wino4_filter_f32(w: usize, FN: i32, C: i32, flip: i32, u: usize)
  */
 // @ts-ignore: decorator
 @inline
-export function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, o: usize, os: usize, n: i32): void {
+function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, o: usize, os: usize, n: i32): void {
   const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
   const a = f32x4.sub(d4, f32x4.mul(four, d2)); // d4 - 4 d2
   const b = f32x4.sub(d3, f32x4.mul(four, d1)); // d3 - 4 d1

@@ -13,7 +13,7 @@
  * (bytes every call must read and write at least once).
  */
 import type { Backend } from '../src/backend/backend.js';
-import { convDataScratch, wino5FwdScratch } from '../src/backend/kernels.js';
+import { convDataScratch, wino5FilterFloats, wino5FwdScratch } from '../src/backend/kernels.js';
 import { Random } from '../src/random.js';
 import { figure, measureAuto, errorMessage, type Budget } from './timing.js';
 import type { Failure, Figure, Impl, Unit } from './types.js';
@@ -198,7 +198,7 @@ function fusedCases(backend: Backend, bufs: Buffers): Case[] {
         name: `${FUSED_PREFIX} ${label}: F(4x4, 5x5) (wino5)`, shape, unit: 'GFLOP/s', work,
         setup: () => {
           const x = bufs.f32(N * C * H * H), w = bufs.f32(FN * C * 25), b = bufs.f32(FN);
-          const u = bufs.raw(256 * FN * C), y = bufs.raw(N * FN * P * P), scratch = bufs.raw(wino5FwdScratch(C, H, H, pad));
+          const u = bufs.raw(wino5FilterFloats(FN, C)), y = bufs.raw(N * FN * P * P), scratch = bufs.raw(wino5FwdScratch(C, H, H, pad));
           return () => {
             k.wino5_filter_f32(w, FN, C, u);
             k.wino5_relu_pool_fwd_f32(x, N, C, H, H, u, FN, pad, b, 1, y, scratch);

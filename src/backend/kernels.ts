@@ -126,8 +126,9 @@ export interface Kernels {
   wino4_grad_filter_f32(sums: Ptr, FN: number, C: number, dw: Ptr): void;
 
   // ---- winograd5.ts (inference: 5x5 stride-1 convolution, pad 0..4, with bias + ReLU + 2x2/2 max-pool) ----
-  // Winograd F(4x4, 5x5), each 4x4 output tile four pool windows; layouts: u (FN, C, 64), entry
-  // 8 * column + row of the 8x8 transformed tile. Splitting rule: images (bit-identical).
+  // Winograd F(4x4, 5x5), each 4x4 output tile four pool windows; layouts: u (FN, C, 64, 4)
+  // (wino5FilterFloats), entry 8 * column + row of the 8x8 transformed tile. Splitting rule:
+  // images (bit-identical).
   /**
    * w: (FN, C, 5, 5) -> u: (FN, C, 64, 4) = S G g G^T S of F(4x4, 5x5) for g = w[f][c], each float 4
    * times; S = diag(1, 1, 1, 1, 1, 1/8, 1/8, 1) (assembly/winograd5.ts at8 undoes it).
@@ -362,6 +363,11 @@ export function wino4FwdScratch(N: number, C: number, FN: number, OH: number, OW
 export function wino4SumsScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = wino4Geom(N, OH, OW);
   return g.planeFloats + g.dyPlaneFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
+}
+
+/** Floats of wino5_filter_f32's u: (FN, C, 64, 4), each transformed tap 4 times. */
+export function wino5FilterFloats(FN: number, C: number): number {
+  return 256 * FN * C;
 }
 
 /**

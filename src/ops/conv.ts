@@ -23,7 +23,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import {
-  WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, wino5FwdScratch, winoFwdScratch,
+  WINO_PARTS, convDataScratch, convFilterScratch, wino4FwdScratch, wino4SumsScratch, wino5FilterFloats, wino5FwdScratch, winoFwdScratch,
   winoSumsScratch,
   type Kernels, type Ptr,
 } from '../backend/kernels.js';
@@ -160,7 +160,7 @@ export function fusedAlgo(g: ConvGeom, pool: PoolWindow | null): FusedAlgo {
 
 /** Floats of convReluPoolForward's scratch: the F(4x4, 5x5) filters (FN, C, 64, 4) and the kernel's, or the direct GEMMs'. */
 export function fusedColSize(g: ConvGeom, algo: FusedAlgo): number {
-  return algo === 'winograd5' ? 256 * g.FN * g.C + wino5FwdScratch(g.C, g.H, g.W, g.padH) : colSize(g, 'direct');
+  return algo === 'winograd5' ? wino5FilterFloats(g.FN, g.C) + wino5FwdScratch(g.C, g.H, g.W, g.padH) : colSize(g, 'direct');
 }
 
 /** y = maxpool(relu(conv(x, w) + b)) by `algo` (pool null: relu(conv(x, w) + b), direct only); `col`: fusedColSize floats. */
@@ -168,7 +168,7 @@ export function convReluPoolForward(k: Kernels, g: ConvGeom, x: Ptr, w: Ptr, b: 
   algo: FusedAlgo = fusedAlgo(g, pool)): void {
   if (algo === 'winograd5') {
     k.wino5_filter_f32(w, g.FN, g.C, col);
-    k.wino5_relu_pool_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b, 1, y, col + 4 * 256 * g.FN * g.C);
+    k.wino5_relu_pool_fwd_f32(x, g.N, g.C, g.H, g.W, col, g.FN, g.padH, b, 1, y, col + 4 * wino5FilterFloats(g.FN, g.C));
     return;
   }
   k.conv_relu_pool_fwd_f32(x, g.N, g.C, g.H, g.W, w, g.FN, g.KH, g.KW, g.strideH, g.strideW, g.padH, g.padW, b, 1,

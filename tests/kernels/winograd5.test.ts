@@ -17,7 +17,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { GUARD, SENTINEL, guardIntact, harness, outGuarded, randomF32, type Harness } from '../helpers/harness.js';
-import { convDataScratch, wino5FwdScratch } from '../../src/backend/kernels.js';
+import { convDataScratch, wino5FilterFloats, wino5FwdScratch } from '../../src/backend/kernels.js';
 
 const SEED = 20261206;
 const WINO5_SLACK = 2;
@@ -76,7 +76,7 @@ function reference(g: G, x: Float32Array, w: Float32Array, b: Float32Array | nul
 
 /** wino5_filter_f32 + wino5_relu_pool_fwd_f32, one call per run of images between `splits`; checks the guards after y, u and the scratch. */
 function wino5(h: Harness, g: G, x: Float32Array, w: Float32Array, b: Float32Array | null, splits: number[] = []): Float32Array {
-  const img = g.C * g.H * g.W, out = g.FN * poolH(g) * poolW(g), nu = 256 * g.FN * g.C;
+  const img = g.C * g.H * g.W, out = g.FN * poolH(g) * poolW(g), nu = wino5FilterFloats(g.FN, g.C);
   const u = outGuarded(h, nu);
   h.k.wino5_filter_f32(h.putF32(w), g.FN, g.C, u);
   expect(guardIntact(h, u, nu), 'u guard').toBe(true);

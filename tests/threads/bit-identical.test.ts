@@ -14,7 +14,7 @@ import { Tensor } from '../../src/tensor.js';
 import { convGeom, colSize, convForward, convBackward } from '../../src/ops/conv.js';
 import { randomF32 } from '../helpers/harness.js';
 import { splitRange, type ThreadedKernels } from '../../src/backend/threads/kernels.js';
-import { wino5FwdScratch } from '../../src/backend/kernels.js';
+import { wino5FilterFloats, wino5FwdScratch } from '../../src/backend/kernels.js';
 import { withWorkers, withWorkersAsync } from './workers.js';
 
 const COUNTS = [1, 2, 3] as const;
@@ -164,7 +164,7 @@ describe('conv_relu_pool_fwd_f32 and wino5_relu_pool_fwd_f32 (fused inference co
   for (const [N, C, H, W, FN, pad] of [[100, 1, 28, 28, 30, 0], [41, 3, 17, 19, 7, 2]]) {
     it(`wino5_relu_pool_fwd_f32: x ${N}x${C}x${H}x${W}, ${FN} filters 5x5, pad ${pad}`, () => {
       const PH = Math.floor((H + 2 * pad - 4) / 2), PW = Math.floor((W + 2 * pad - 4) / 2), ny = N * FN * PH * PW;
-      const nu = 256 * FN * C;
+      const nu = wino5FilterFloats(FN, C);
       compare('wino5_relu_pool', [randomF32(N * C * H * W, 4), randomF32(FN * C * 25, 5), randomF32(FN, 6), nanFilled(nu), nanFilled(ny),
         nanFilled(wino5FwdScratch(C, H, W, pad))],
         (b, [px, pw, pb, pu, py, scratch]) => {
