@@ -5,14 +5,16 @@
 // | path      | taken for                            | micro-kernel   | packing                          |
 // |-----------|--------------------------------------|----------------|----------------------------------|
 // | broadcast | gemm_f32, N > 12 or N <= 8           | micro_5x8_simd | op(A) blocks (MC x KC) -> PACK_A; |
-// |           |   (edges: micro_1x8, micro_5x4)      |                | op(B) in place, or panels PACK_B  |
-// |           |                                      |                | when transposed or ldb % 1 KiB    |
+// |           |   (edges: micro_4x8, micro_1x8,      |                | op(B) in place, or panels PACK_B  |
+// |           |   micro_5x4)                         |                | when transposed or ldb % 1 KiB    |
 // | narrow    | gemm_f32, 8 < N <= 12 (e.g. classes) | micro_3x12_simd| op(A) in place; op(B) as (kc, 12) |
 // | dot       | gemm_nt_dots_f32, K >= DOT_MIN_K     | dot_5x2_simd   | none: rows and columns are runs  |
 // |           |   (conv weight gradient: few cols)   |                | of k; shorter k -> gemm_f32       |
 //
-// Edges are packed with zero padding and computed into TILE; only the valid part is written
-// (`merge_tile`, `store_cols`), so nothing outside A, B or C is read or written.
+// Edges: a 4-row tile runs micro_4x8 straight into C; a 4-column edge is read in place by
+// micro_5x4 (when no 1- or 2-row tile of the block needs 8 columns); other edges are packed with
+// zero padding and computed into TILE. Only the valid part is written (`merge_tile`,
+// `store_cols`), so nothing outside A, B or C is read or written.
 //
 // Summation order (the invariant the thread splitters rely on): on the broadcast and narrow
 // paths each element of C is one accumulator lane summed over k in order, in k-blocks of KC,
@@ -144,7 +146,9 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
         const nr = min(NR, N - jc);
         let pb: usize;
         let bs: usize;
-        if (directB && nr == NR) {
+        // in place: full column blocks, and 4-column edges when every row tile reads only those
+        // 4 (micro_5x4_simd, mr > 2: the block's last tile has mc % MR rows, or MR)
+        if (directB && (nr == NR || (nr == 4 && (mc % MR == 0 || mc % MR > 2)))) {
           pb = B + <usize>pc * ldb4 + (<usize>jc << 2);
           bs = ldb4;
         } else {
@@ -159,6 +163,8 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
           const c = C + <usize>(ic + ir) * ldc4 + (<usize>jc << 2);
           if (mr == MR && nr == NR) {
             micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
+          } else if (mr == 4 && nr == NR) {
+            micro_4x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
           } else if (mr <= 2) {
             // one or two rows: a row at a time beats a tile that is 60-80% zero padding
             for (let r = 0; r < mr; r++) {
@@ -227,16 +233,43 @@ function pack_a_rows(src: usize, lda4: usize, mc: i32, kc: i32, dst: usize): voi
     }
   }
   if (i < mc) {
+    // the last rows - i < MR rows, zeros below them: the same 4-k steps with zero vectors
     const rows = mc - i;
-    const d0 = dst + <usize>(i / MR) * panelBytes;
-    for (let r = 0; r < MR; r++) {
-      const s = src + <usize>(i + r) * lda4;
-      let d = d0 + (<usize>r << 2);
-      if (r < rows) {
-        for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(s + (<usize>k << 2))); d += 20; }
-      } else {
-        for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 20; }
-      }
+    const z = f32x4.splat(0);
+    const s0 = src + <usize>i * lda4;
+    const s1 = s0 + (rows > 1 ? lda4 : 0);
+    const s2 = s1 + (rows > 2 ? lda4 : 0);
+    const s3 = s2 + (rows > 3 ? lda4 : 0);
+    let d = dst + <usize>(i / MR) * panelBytes;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = v128.load(s0 + o);
+      const v1 = rows > 1 ? v128.load(s1 + o) : z;
+      const v2 = rows > 2 ? v128.load(s2 + o) : z;
+      const v3 = rows > 3 ? v128.load(s3 + o) : z;
+      const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+      v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+      store<f32>(d, 0, 16);
+      v128.store(d, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
+      store<f32>(d, 0, 36);
+      v128.store(d, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
+      store<f32>(d, 0, 56);
+      v128.store(d, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
+      store<f32>(d, 0, 76);
+      d += 80;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      store<f32>(d, load<f32>(s0 + o));
+      store<f32>(d, rows > 1 ? load<f32>(s1 + o) : 0, 4);
+      store<f32>(d, rows > 2 ? load<f32>(s2 + o) : 0, 8);
+      store<f32>(d, rows > 3 ? load<f32>(s3 + o) : 0, 12);
+      store<f32>(d, 0, 16);
+      d += 20;
     }
   }
 }
@@ -280,9 +313,18 @@ function pack_b_rows(src: usize, ldb4: usize, nr: i32, kc: i32, dst: usize): voi
       s += ldb4;
       d += 32;
     }
+  } else if (nr <= 4) {
+    const z = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      v128.store(d, load_cols(s, nr));
+      v128.store(d, z, 16);
+      s += ldb4;
+      d += 32;
+    }
   } else {
     for (let k = 0; k < kc; k++) {
-      for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), j < nr ? load<f32>(s + (<usize>j << 2)) : 0);
+      v128.store(d, v128.load(s));
+      v128.store(d, load_cols(s + 16, nr - 4), 16);
       s += ldb4;
       d += 32;
     }
@@ -425,6 +467,46 @@ function micro_5x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: 
     v128.store(c, f32x4.add(f32x4.mul(c01, va), f32x4.mul(v128.load(c, 16), vb)), 16);
     v128.store(c, f32x4.add(f32x4.mul(c00, va), f32x4.mul(v128.load(c), vb)));
   }
+}
+
+/** The first 4 rows of the 5x8 tile (a 4-row edge): C = alpha * sum_k a_k b_k^T + beta * C (beta == 0: C not read). */
+function micro_4x8_simd(kc: i32, pa: usize, as: usize, pb: usize, bs: usize, c: usize, ldc4: usize,
+  alpha: f32, beta: f32): void {
+  // a panel: (kc, 5) with k-stride as bytes, rows 0..3 used; b panel: (kc, 8) with k-stride bs bytes; c: (4, 8) with row stride ldc4 bytes
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
+  let c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    pa += as;
+    pb += bs;
+  }
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  const z = f32x4.splat(0);
+  const c1 = c + ldc4;
+  const c2 = c1 + ldc4;
+  const c3 = c2 + ldc4;
+  v128.store(c3, scaled(c31, va, beta == 0 ? z : v128.load(c3, 16), vb, beta), 16);
+  v128.store(c3, scaled(c30, va, beta == 0 ? z : v128.load(c3), vb, beta));
+  v128.store(c2, scaled(c21, va, beta == 0 ? z : v128.load(c2, 16), vb, beta), 16);
+  v128.store(c2, scaled(c20, va, beta == 0 ? z : v128.load(c2), vb, beta));
+  v128.store(c1, scaled(c11, va, beta == 0 ? z : v128.load(c1, 16), vb, beta), 16);
+  v128.store(c1, scaled(c10, va, beta == 0 ? z : v128.load(c1), vb, beta));
+  v128.store(c, scaled(c01, va, beta == 0 ? z : v128.load(c, 16), vb, beta), 16);
+  v128.store(c, scaled(c00, va, beta == 0 ? z : v128.load(c), vb, beta));
 }
 
 /** One row of the 5x8 tile: c = alpha * sum_k a_k b_k + beta * c (beta == 0: c not read). */

@@ -6,8 +6,10 @@
 // Forward: per group of images, the input tiles of every channel (B^T d B) go into the P
 // matrices v (C, tiles), P GEMMs give m = u v (FN, tiles), the output transform (A^T m A + bias)
 // writes y. The input gradient is this forward of dy with the flipped filters.
-// Filter-gradient sums: per group, v as above and z = A dY A^T (FN, tiles) of the output
-// gradient, then P dot-product GEMMs add z v^T (FN, C) into the group's image partition.
+// Filter-gradient sums: per group, the input tiles and z = A dY A^T (FN, tiles) of the output
+// gradient, then P GEMMs add z v^T (FN, C) into the group's image partition: for m = 4 the input
+// tiles are transformed with the channels in lanes into vt (tiles, C), so z vt is a plain GEMM
+// (broadcast path); for m = 2 they are v (C, tiles) as above, and the products dot products.
 //
 // Groups: ng = ceil(N / G) of floor or ceil(N / ng) images (G tiles-per-group target / tiles per
 // image): a thread's share of 13 images with G = 4 runs as 4+3+3+3, not 4+4+4+1 (a GEMM of one
@@ -21,7 +23,7 @@ import {
   WINO_COLS, WINO_PARTS, copy_row, grad_tiles, image_tiles, output_tiles, part_start, round4, wino_group, wino_ld,
   wino_plane_bytes,
 } from './winograd';
-import { WINO4_COLS, grad_tiles4, image_tiles4, output_tiles4 } from './winograd4';
+import { WINO4_COLS, grad_tiles4, image_tiles4, image_tiles4_tc, output_tiles4 } from './winograd4';
 
 /** First image of group q of ng over N images (balanced groups). */
 // @ts-ignore: decorator
@@ -83,8 +85,9 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
   p0: i32, p1: i32, sums: usize, scratch: usize): void {
   // x: (N, C, H, W); dy: (N, FN, OH, OW) -> sums: (WINO_PARTS, P, FN, C), partitions p0..p1-1:
   // sums[p][xi] = sum over the groups of partition p, in order, of Z_xi V_xi^T (zeros if empty);
-  // scratch: padded plane (Hp, Wp) | dy plane (m TH, m TWq) | v: (P, C, ld) | z: (P, FN, ld)
-  // (planes wino_plane_bytes apart) | m = 4: tmp, 36 x 4 floats
+  // scratch: padded planes (Hp, Wp), m = 2: 1, m = 4: 4 | dy plane (m TH, m TWq) | v: m = 2:
+  // (P, C, ld), m = 4: (P, tiles, C) | z: (P, FN, ld) (planes wino_plane_bytes apart) | m = 4:
+  // tmp, 36 x 4 floats
   if (FN <= 0 || C <= 0 || p1 <= p0) return;
   const P = (m + 2) * (m + 2);
   const axs = <usize>(FN * C) << 2;
@@ -102,7 +105,8 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
   const ld = wino_ld(G * T);
   const Hp = m * TH + 2, Wp = m * TWq + m, Wd = m * TWq;
   const p = scratch;
-  const d = p + (<usize>round4(Hp * Wp) << 2);
+  const ps = <usize>round4(Hp * Wp) << 2;
+  const d = p + (m == 2 ? ps : 4 * ps);
   const v = d + (<usize>(m * TH * Wd) << 2);
   const vxs = wino_plane_bytes(C, ld);
   const zxs = wino_plane_bytes(FN, ld);
@@ -124,7 +128,7 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
         const col = <usize>(g * T) << 2;
         const img = x + <usize>((n0 + g) * C) * planeBytes;
         if (m == 2) image_tiles(img, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs);
-        else image_tiles4(img, C, H, W, pad, Wp, p, TH, TW, v + col, ld4, vxs, tmp);
+        else image_tiles4_tc(img, C, H, W, pad, Wp, p, ps, TH, TW, v + col * <usize>C, vxs, tmp);
         for (let f = 0; f < FN; f++) {
           const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
           for (let r = 0; r < OH; r++) copy_row(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, OW);
@@ -133,8 +137,12 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
           else grad_tiles4(d, TH, TW, Wd, zf, zxs, tmp);
         }
       }
+      const beta: f32 = q == q0 ? 0 : 1;
       for (let xi = 0; xi < P; xi++) {
-        gemm_nt_dots_f32(FN, C, g1 * T, 1, z + <usize>xi * zxs, ld, v + <usize>xi * vxs, ld, q == q0 ? 0 : 1, s + <usize>xi * axs, C);
+        const zx = z + <usize>xi * zxs, vx = v + <usize>xi * vxs, sx = s + <usize>xi * axs;
+        // m = 2: dot products over the tiles; m = 4: (FN, tiles) x (tiles, C), the tiles' rows of v
+        if (m == 2) gemm_nt_dots_f32(FN, C, g1 * T, 1, zx, ld, vx, ld, beta, sx, C);
+        else gemm_f32(0, 0, FN, C, g1 * T, 1, zx, ld, vx, C, beta, sx, C);
       }
     }
   }

@@ -8,8 +8,9 @@
 // GEMMs, 36 of them, (FN, C) x (C, tiles); the transforms run on 4 tiles of a tile row at a time
 // (f32x4 lanes), reading a zero-padded copy of each plane. The input gradient is the forward of
 // dy with the flipped, transposed filters (wino4_filter_f32 with flip) and pad 2 - pad. The
-// filter gradient is G^T [sum over tiles (A dY A^T) . (B^T d B)] G: 36 dot-product GEMMs
-// (FN, tiles) x (tiles, C) over the image partitions, then wino4_grad_filter_f32.
+// filter gradient is G^T [sum over tiles (A dY A^T) . (B^T d B)] G: 36 GEMMs (FN, tiles) x
+// (tiles, C) over the image partitions, the input tiles transformed 4 channels at a time into
+// row-major (tiles, C) matrices (image_tiles4_tc), then wino4_grad_filter_f32.
 //
 // Matrices (interpolation points 0, 1, -1, 2, -2 and infinity):
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
@@ -189,6 +190,56 @@ export function image_tiles4(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i
   for (let c = 0; c < C; c++) {
     fill_plane(img + <usize>c * planeBytes, H, W, pad, Wp, p);
     input_tiles4(p, TH, TW, Wp, v + <usize>c * ld4, xs, tmp);
+  }
+}
+
+/**
+ * The input tiles of one image with its channels in lanes, for the filter gradient:
+ * vt[xi][t][c] = (B^T d B)[xi] of tile t = ti*TW + tj of channel c, from the C planes (H, W) at
+ * img, 4 channels at a time (so each tile's C values are a row of the (tiles, C) matrices and the
+ * gradient's products are a plain GEMM). p: 4 zero-bordered planes (., Wp), ps bytes apart;
+ * vt: the image's first tile row (C floats per row); xs: bytes between the xi planes of vt;
+ * tmp: 36 x 16 bytes of scratch.
+ */
+export function image_tiles4_tc(img: usize, C: i32, H: i32, W: i32, pad: i32, Wp: i32, p: usize, ps: usize,
+  TH: i32, TW: i32, vt: usize, xs: usize, tmp: usize): void {
+  const planeBytes = <usize>(H * W) << 2;
+  const wp4 = <usize>Wp << 2;
+  const c4 = <usize>C << 2;
+  for (let c0 = 0; c0 < C; c0 += 4) {
+    const nc = min(4, C - c0);
+    for (let l = 0; l < nc; l++) fill_plane(img + <usize>(c0 + l) * planeBytes, H, W, pad, Wp, p + <usize>l * ps);
+    // lanes past nc repeat the last channel (their results are not stored)
+    const p1 = p + <usize>min(1, nc - 1) * ps, p2 = p + <usize>min(2, nc - 1) * ps, p3 = p + <usize>min(3, nc - 1) * ps;
+    for (let ti = 0; ti < TH; ti++) {
+      for (let tj = 0; tj < TW; tj++) {
+        // d B for each of the 6 rows: 8 floats of the row in each channel's plane, transposed
+        // (columns k = 0..3, then 4 and 5, channel l in lane l)
+        const q = <usize>(4 * ti) * wp4 + (<usize>tj << 4);
+        let q0 = p + q, q1 = p1 + q, q2 = p2 + q, q3 = p3 + q;
+        for (let r = 0; r < 6; r++) {
+          const a0 = v128.load(q0), a1 = v128.load(q1), a2 = v128.load(q2), a3 = v128.load(q3);
+          const t0 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), t1 = i32x4.shuffle(a2, a3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(a0, a1, 2, 6, 3, 7), t3 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+          const e0 = i32x4.shuffle(v128.load(q0, 16), v128.load(q1, 16), 0, 4, 1, 5);
+          const e1 = i32x4.shuffle(v128.load(q2, 16), v128.load(q3, 16), 0, 4, 1, 5);
+          bt6(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7),
+            i32x4.shuffle(t2, t3, 0, 1, 4, 5), i32x4.shuffle(t2, t3, 2, 3, 6, 7),
+            i32x4.shuffle(e0, e1, 0, 1, 4, 5), i32x4.shuffle(e0, e1, 2, 3, 6, 7), tmp + (<usize>(r * 6) << 4), 16, 4);
+          q0 += wp4;
+          q1 += wp4;
+          q2 += wp4;
+          q3 += wp4;
+        }
+        // B^T (d B): column j of the 6 rows -> rows i of the result, xi = 6i + j
+        const o = vt + <usize>(ti * TW + tj) * c4 + (<usize>c0 << 2);
+        for (let j = 0; j < 6; j++) {
+          const c = tmp + (<usize>j << 4);
+          bt6(v128.load(c), v128.load(c, 96), v128.load(c, 192), v128.load(c, 288), v128.load(c, 384), v128.load(c, 480),
+            o + <usize>j * xs, 6 * xs, nc);
+        }
+      }
+    }
   }
 }
 

@@ -359,10 +359,10 @@ export function wino4FwdScratch(N: number, C: number, FN: number, OH: number, OW
   return g.planeFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
 }
 
-/** Scratch floats of wino4_grad_sums_f32: both planes, (36, C, ld) and (36, FN, ld) tiles, 144 for the transforms. */
+/** Scratch floats of wino4_grad_sums_f32: 4 input planes (4 channels at a time), the dy plane, (36, tiles, C) and (36, FN, ld) tiles, 144 for the transforms. */
 export function wino4SumsScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = wino4Geom(N, OH, OW);
-  return g.planeFloats + g.dyPlaneFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
+  return 4 * g.planeFloats + g.dyPlaneFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
 }
 
 /** Floats of wino5_filter_f32's u: (FN, C, 64, 4), each transformed tap 4 times. */

@@ -196,6 +196,19 @@ describe('gemm_f32 (wasm and js) vs a naive triple loop', () => {
     }
   });
 
+  it('4-row tiles and 4-column edges (the Winograd shapes: FN of 16 to 64 rows, 98 or 100 tile columns)', () => {
+    // M % 5 = 4 runs micro_4x8 into C; N % 8 = 4 reads the edge in place when no tile of the row
+    // block has 1 or 2 rows (M % 5 = 0, 3, 4), else packs it; k past one KC block, both betas
+    let seed = 1300;
+    for (const M of [4, 9, 14, 16, 32, 64, 84]) {
+      for (const N of [4, 20, 98, 100]) {
+        for (const K of [16, 64, 300]) {
+          checkBoth({ tA: 0, tB: 0, M, N, K, alpha: seed % 2 ? 1 : -1.5, beta: seed % 3 ? 0 : 0.5, padA: 0, padB: M % 3, padC: 1, seed: seed++ });
+        }
+      }
+    }
+  });
+
   it('row strides that are multiples of 1 KiB, several row blocks (M > 40) and k-blocks', () => {
     for (let t = 0; t < 4; t++) {
       const tA = t & 1, tB = t >> 1;
