@@ -117,6 +117,7 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
   const planeBytes = <usize>(H * W) << 2;
   const outBytes = <usize>(OH * OW) << 2;
   const owBytes = <usize>OW << 2;
+  const whole = OH % m == 0 && OW % m == 0;
   for (let part = p0; part < p1; part++) {
     const s = sums + <usize>(part * P) * axs;
     const q0 = part_start(part, ng), q1 = part_start(part + 1, ng);
@@ -131,8 +132,15 @@ function grad_sums(m: i32, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, 
         else image_tiles4_tc(img, C, H, W, pad, Wp, p, ps, TH, TW, v + col * <usize>C, vxs, tmp);
         for (let f = 0; f < FN; f++) {
           const src = dy + <usize>((n0 + g) * FN + f) * outBytes;
-          for (let r = 0; r < OH; r++) copy_row(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, OW);
           const zf = z + <usize>f * ld4 + col;
+          if (whole && (n0 + g < N - 1 || f < FN - 1)) {
+            // tiles cover the plane exactly: read it in place (a quad's empty lanes read past the
+            // row, at most 12 floats past the plane, which another plane of dy follows)
+            if (m == 2) grad_tiles(src, TH, TW, OW, zf, zxs);
+            else grad_tiles4(src, TH, TW, OW, zf, zxs, tmp);
+            continue;
+          }
+          for (let r = 0; r < OH; r++) copy_row(d + (<usize>(r * Wd) << 2), src + <usize>r * owBytes, OW);
           if (m == 2) grad_tiles(d, TH, TW, Wd, zf, zxs);
           else grad_tiles4(d, TH, TW, Wd, zf, zxs, tmp);
         }
