@@ -11,8 +11,8 @@
 // tiles are transformed with the channels in lanes into vt (tiles, C), so z vt is a plain GEMM
 // (broadcast path); for m = 2 they are v (C, tiles) as above, and the products dot products.
 //
-// Groups: ng = ceil(N / G) of floor or ceil(N / ng) images (G tiles-per-group target / tiles per
-// image): a thread's share of 13 images with G = 4 runs as 4+3+3+3, not 4+4+4+1 (a GEMM of one
+// Groups: ng = ceil(N / G) of floor or ceil(N / ng) images (G = ceil(tiles-per-group target /
+// tiles per image)): a thread's share of 13 images with G = 4 runs as 4+3+3+3, not 4+4+4+1 (a GEMM of one
 // image's tiles is slower). The filter gradient's partitions depend on N only (part_start), so
 // split calls are bit-identical to whole ones: an image's tiles go through the same transforms
 // and GEMM columns whatever group it lands in (a GEMM element's summation order does not depend

@@ -16,9 +16,13 @@
 export const WINO_COLS: i32 = 256; // target tiles per group (twin of WINO_COLS in src/backend/kernels.ts)
 export const WINO_PARTS: i32 = 4; // image partitions of the filter gradient (twin of WINO_PARTS in src/backend/kernels.ts)
 
-/** Images per group of `cols` target tiles (WINO_COLS here): cols / T, at least 1, at most N (winoGeom's G). */
+/**
+ * Images per group of at least `cols` target tiles (WINO_COLS here): ceil(cols / T), at most N
+ * (winoGeom's G); a group of 2 images of 49 tiles beats one of 49 for cols = 64.
+ */
 export function wino_group(N: i32, T: i32, cols: i32): i32 {
-  let g = cols / max(T, 1);
+  const t = max(T, 1);
+  let g = (cols + t - 1) / t;
   if (g > N) g = N;
   return g < 1 ? 1 : g;
 }

@@ -20,7 +20,7 @@
 // results agree with the direct path to a few times F(2x2)'s rounding (tests/kernels/winograd4.test.ts).
 import { WINO_PARTS, fill_plane, gv, put } from './winograd';
 
-export const WINO4_COLS: i32 = 128; // target tiles per group (twin of WINO4_COLS in src/backend/kernels.ts)
+export const WINO4_COLS: i32 = 64; // target tiles per group (twin of WINO4_COLS in src/backend/kernels.ts)
 
 /** Row i of U = q G^T from row i of q = G g: (G (q0, q1, q2)^T)[j] at o + j * plane, j = 0..5. */
 // @ts-ignore: decorator

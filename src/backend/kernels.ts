@@ -271,7 +271,7 @@ export function convFilterScratch(N: number, rows: number, FN: number, OHW: numb
   return rows * G * OHW + FN * rows + (G > 1 ? FN * G * OHW : 0);
 }
 
-/** Target tiles per Winograd GEMM: winoGeom groups WINO_COLS / (tiles per image) images. */
+/** Target tiles per Winograd GEMM: winoGeom groups ceil(WINO_COLS / (tiles per image)) images. */
 export const WINO_COLS = 256;
 
 /**
@@ -291,7 +291,7 @@ function tileGeom(N: number, OH: number, OW: number, m: number, cols: number): W
   const TH = Math.ceil(OH / m), TW = Math.ceil(OW / m);
   const TWq = Math.ceil(TW / 4) * 4;
   const T = TH * TW;
-  const G = Math.max(1, Math.min(Math.floor(cols / T), N));
+  const G = Math.max(1, Math.min(Math.ceil(cols / T), N));
   const Hp = m * TH + 2, Wp = m * TWq + m;
   const c = G * T;
   return { TH, TW, TWq, T, G, ld: c % 32 === 0 ? c + 4 : c, Hp, Wp, planeFloats: Math.ceil((Hp * Wp) / 4) * 4, dyPlaneFloats: m * TH * m * TWq };
@@ -341,8 +341,12 @@ export function winoSumsScratch(N: number, C: number, FN: number, OH: number, OW
   return g.planeFloats + g.dyPlaneFloats + 16 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld));
 }
 
-/** Target tiles per F(4x4, 3x3) GEMM: wino4Geom groups WINO4_COLS / (tiles per image) images. */
-export const WINO4_COLS = 128;
+/**
+ * Target tiles per F(4x4, 3x3) GEMM: wino4Geom groups ceil(WINO4_COLS / (tiles per image))
+ * images. 64: a group's 36 tile matrices of the input and of the products stay near L2 size
+ * (bench group deep, wino4_* rows).
+ */
+export const WINO4_COLS = 64;
 
 /** The tile layout of the F(4x4, 3x3) kernels on N images of output (OH, OW) (WinoGeom, m = 4). */
 export function wino4Geom(N: number, OH: number, OW: number): WinoGeom {

@@ -112,10 +112,11 @@ describe('wino4_fwd_f32', () => {
   });
 
   it('computes the deep net\'s shapes (groups of many images, 16x16 and 28x28 outputs, groups of unequal size)', () => {
-    // [N, C, H, FN, pad, groups]: 13 images of 16x16 outputs: G = 8, groups of 6 and 7 images (ld = 8 * 16 + 4);
-    // 28x28: G = 2, groups of 1 and 2; 8x8 outputs of 45 images: G = 32, groups of 22 and 23; 5x5 (clipped): 23, 23, 24
-    for (const [N, C, H, FN, p, groups] of [[13, 2, 14, 3, 2, 2], [20, 8, 7, 5, 1, 1], [9, 4, 8, 6, 1, 1], [3, 3, 28, 4, 1, 2],
-      [45, 3, 8, 4, 1, 2], [70, 2, 5, 3, 1, 3]]) {
+    // [N, C, H, FN, pad, groups]: 13 images of 16x16 outputs: G = 4, groups of 3 and 4 images (ld = 4 * 16 + 4);
+    // 28x28: G = ceil(64 / 49) = 2, groups of 1 and 2; 8x8 outputs of 45 images: G = 16, 3 groups of 15;
+    // 5x5 (clipped) of 68: 5 groups of 13 and 14
+    for (const [N, C, H, FN, p, groups] of [[13, 2, 14, 3, 2, 4], [20, 8, 7, 5, 1, 2], [9, 4, 8, 6, 1, 1], [3, 3, 28, 4, 1, 2],
+      [45, 3, 8, 4, 1, 3], [68, 2, 5, 3, 1, 5]]) {
       const g = square(N, C, H, FN, p);
       const wg = wino4Geom(N, outH(g), outW(g));
       expect(wg.G).toBeGreaterThan(1);
@@ -239,13 +240,13 @@ describe('wino4_grad_sums_f32 + wino4_grad_filter_f32 (the filter gradient)', ()
   it('computes the deep net\'s shapes (balanced groups, several in a partition, partitions of unequal size)', () => {
     // [N, C, H, FN, pad], then G, the smallest and largest group and the groups per partition
     // (winoPartStart); groups are balanced: ng = ceil(N / G) of floor or ceil(N / ng) images.
-    // 8x8 outputs of 130 images: 4 tiles each, G = 32, 5 groups of 26, partitions 1, 1, 1, 2;
-    // 16x16 of 40: G = 8, 5 groups of 8; 28x28 of 23: G = 2, 12 groups of 1-2, 3 per partition;
-    // 28x28 of 13: 7 groups of 1-2, partitions 1, 2, 2, 2; 8x8 of 45: 2 groups (22, 23), partitions 0, 1, 0, 1 (two empty)
+    // 8x8 outputs of 130 images: 4 tiles each, G = 16, 9 groups of 14-15, partitions 2, 2, 2, 3;
+    // 16x16 of 40: G = 4, 10 groups of 4; 28x28 of 23: G = 2, 12 groups of 1-2, 3 per partition;
+    // 28x28 of 13: 7 groups of 1-2, partitions 1, 2, 2, 2; 8x8 of 30: 2 groups of 15, partitions 0, 1, 0, 1 (two empty)
     const shapes: [number[], number, [number, number], number[]][] = [
-      [[130, 2, 8, 3, 1], 32, [26, 26], [1, 1, 1, 2]], [[40, 3, 14, 4, 2], 8, [8, 8], [1, 1, 1, 2]],
+      [[130, 2, 8, 3, 1], 16, [14, 15], [2, 2, 2, 3]], [[40, 3, 14, 4, 2], 4, [4, 4], [2, 3, 2, 3]],
       [[23, 2, 28, 3, 1], 2, [1, 2], [3, 3, 3, 3]], [[13, 2, 28, 3, 1], 2, [1, 2], [1, 2, 2, 2]],
-      [[45, 3, 8, 4, 1], 32, [22, 23], [0, 1, 0, 1]]];
+      [[30, 3, 8, 4, 1], 16, [15, 15], [0, 1, 0, 1]]];
     for (const [[N, C, H, FN, p], G, sizes, parts] of shapes) {
       const g = square(N, C, H, FN, p);
       const OH = outH(g), OW = outW(g);
