@@ -130,8 +130,7 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
   const lda4 = <usize>lda << 2;
   const ldb4 = <usize>ldb << 2;
   const ldc4 = <usize>ldc << 2;
-  // op(B) k-rows in place only when the stride does not alias a few L1 sets
-  const directB = !transB && ((ldb4 & 1023) != 0 || K <= 64);
+  const directB = direct_b(transB, ldb4, K);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const bb: f32 = pc == 0 ? beta : 1;
@@ -142,50 +141,95 @@ function gemm_broadcast(transA: bool, transB: bool, M: i32, N: i32, K: i32, alph
       const mc = min(mcb, M - ic);
       if (transA) pack_a_cols(A + <usize>pc * lda4 + (<usize>ic << 2), lda4, mc, kc, PACK_A);
       else pack_a_rows(A + <usize>ic * lda4 + (<usize>pc << 2), lda4, mc, kc, PACK_A);
-      for (let jc = 0; jc < N; jc += NR) {
-        const nr = min(NR, N - jc);
-        let pb: usize;
-        let bs: usize;
-        // in place: full column blocks, and 4-column edges when every row tile reads only those
-        // 4 (micro_5x4_simd, mr > 2: the block's last tile has mc % MR rows, or MR)
-        if (directB && (nr == NR || (nr == 4 && (mc % MR == 0 || mc % MR > 2)))) {
-          pb = B + <usize>pc * ldb4 + (<usize>jc << 2);
-          bs = ldb4;
-        } else {
-          if (transB) pack_b_cols(B + <usize>jc * ldb4 + (<usize>pc << 2), ldb4, nr, kc, PACK_B);
-          else pack_b_rows(B + <usize>pc * ldb4 + (<usize>jc << 2), ldb4, nr, kc, PACK_B);
-          pb = PACK_B;
-          bs = <usize>NR << 2;
-        }
-        for (let ir = 0; ir < mc; ir += MR) {
-          const mr = min(MR, mc - ir);
-          const pa = PACK_A + <usize>(ir * kc) * 4; // panel ir/MR starts at (ir/MR) * kc * MR floats
-          const c = C + <usize>(ic + ir) * ldc4 + (<usize>jc << 2);
-          if (mr == MR && nr == NR) {
-            micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
-          } else if (mr == 4 && nr == NR) {
-            micro_4x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
-          } else if (mr <= 2) {
-            // one or two rows: a row at a time beats a tile that is 60-80% zero padding
-            for (let r = 0; r < mr; r++) {
-              const cr = c + <usize>r * ldc4;
-              if (nr == NR) {
-                micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, cr, alpha, bb);
-              } else {
-                micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, TILE, 1, 0);
-                merge_tile(TILE, 1, nr, cr, ldc4, alpha, bb);
-              }
-            }
-          } else if (nr <= 4) {
-            micro_5x4_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, mr, nr, alpha, bb);
+      block_times_b(PACK_A, mc, kc, transB, directB, B, ldb4, pc, N, C + <usize>ic * ldc4, ldc4, alpha, bb);
+    }
+  }
+}
+
+/** Whether op(B)'s k-rows are read in place: not transposed, and a stride that does not alias a few L1 sets. */
+// @ts-ignore: decorator
+@inline
+function direct_b(transB: bool, ldb4: usize, K: i32): bool {
+  return !transB && ((ldb4 & 1023) != 0 || K <= 64);
+}
+
+/**
+ * C rows (mc, N) at c0 (+)= one packed row block of op(A) (mc rows, kc k-columns: panels at pa0)
+ * times op(B)'s k-rows pc .. pc + kc - 1, by 8-column blocks of op(B), in place or packed.
+ */
+function block_times_b(pa0: usize, mc: i32, kc: i32, transB: bool, directB: bool, B: usize, ldb4: usize, pc: i32,
+  N: i32, c0: usize, ldc4: usize, alpha: f32, bb: f32): void {
+  for (let jc = 0; jc < N; jc += NR) {
+    const nr = min(NR, N - jc);
+    let pb: usize;
+    let bs: usize;
+    // in place: full column blocks, and 4-column edges when every row tile reads only those
+    // 4 (micro_5x4_simd, mr > 2: the block's last tile has mc % MR rows, or MR)
+    if (directB && (nr == NR || (nr == 4 && (mc % MR == 0 || mc % MR > 2)))) {
+      pb = B + <usize>pc * ldb4 + (<usize>jc << 2);
+      bs = ldb4;
+    } else {
+      if (transB) pack_b_cols(B + <usize>jc * ldb4 + (<usize>pc << 2), ldb4, nr, kc, PACK_B);
+      else pack_b_rows(B + <usize>pc * ldb4 + (<usize>jc << 2), ldb4, nr, kc, PACK_B);
+      pb = PACK_B;
+      bs = <usize>NR << 2;
+    }
+    for (let ir = 0; ir < mc; ir += MR) {
+      const mr = min(MR, mc - ir);
+      const pa = pa0 + <usize>(ir * kc) * 4; // panel ir/MR starts at (ir/MR) * kc * MR floats
+      const c = c0 + <usize>ir * ldc4 + (<usize>jc << 2);
+      if (mr == MR && nr == NR) {
+        micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
+      } else if (mr == 4 && nr == NR) {
+        micro_4x8_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, alpha, bb);
+      } else if (mr <= 2) {
+        // one or two rows: a row at a time beats a tile that is 60-80% zero padding
+        for (let r = 0; r < mr; r++) {
+          const cr = c + <usize>r * ldc4;
+          if (nr == NR) {
+            micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, cr, alpha, bb);
           } else {
-            micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, TILE, <usize>NR << 2, 1, 0);
-            merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
+            micro_1x8_simd(kc, pa + (<usize>r << 2), <usize>MR << 2, pb, bs, TILE, 1, 0);
+            merge_tile(TILE, 1, nr, cr, ldc4, alpha, bb);
           }
         }
+      } else if (nr <= 4) {
+        micro_5x4_simd(kc, pa, <usize>MR << 2, pb, bs, c, ldc4, mr, nr, alpha, bb);
+      } else {
+        micro_5x8_simd(kc, pa, <usize>MR << 2, pb, bs, TILE, <usize>NR << 2, 1, 0);
+        merge_tile(TILE, mr, nr, c, ldc4, alpha, bb);
       }
     }
   }
+}
+
+// ---- pre-packed A (the Winograd products: one A for many B) --------------------------------
+
+/** Largest K of gemm_pack_a / gemm_packed_f32 (one k-block). */
+export const GEMM_PACKED_MAX_K: i32 = KC;
+
+/** Floats of gemm_pack_a's panels for an (M, K) matrix. */
+export function gemm_packed_floats(M: i32, K: i32): i32 {
+  return (M + MR - 1) / MR * MR * K;
+}
+
+/** Packs A: (M, K) row-major, row stride lda, K <= GEMM_PACKED_MAX_K, into dst (gemm_packed_floats(M, K) floats). */
+export function gemm_pack_a(A: usize, lda: i32, M: i32, K: i32, dst: usize): void {
+  pack_a_rows(A, <usize>lda << 2, M, K, dst);
+}
+
+/**
+ * C = A * B with A packed by gemm_pack_a: B: (K, N) row stride ldb, C: (M, N) row stride ldc,
+ * overwritten. The broadcast path without its per-call packing of A, bit for bit the same.
+ */
+export function gemm_packed_f32(M: i32, N: i32, K: i32, pa: usize, B: usize, ldb: i32, C: usize, ldc: i32): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    scale_c(M, N, 0, C, ldc);
+    return;
+  }
+  const ldb4 = <usize>ldb << 2;
+  block_times_b(pa, M, K, false, direct_b(false, ldb4, K), B, ldb4, 0, N, C, <usize>ldc << 2, 1, 0);
 }
 
 /** Packs mc rows x kc columns of a row-major op(A) into panels of MR rows, k-major, zero padded. */

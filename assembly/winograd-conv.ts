@@ -18,7 +18,7 @@
 // and GEMM columns whatever group it lands in (a GEMM element's summation order does not depend
 // on the number of columns, gemm.ts), and a partition's sums are the same whichever call
 // computes them.
-import { gemm_f32, gemm_nt_dots_f32 } from './gemm';
+import { GEMM_PACKED_MAX_K, gemm_f32, gemm_nt_dots_f32, gemm_pack_a, gemm_packed_f32, gemm_packed_floats } from './gemm';
 import {
   WINO_COLS, WINO_PARTS, copy_row, grad_tiles, image_tiles, output_tiles, part_start, round4, wino_group, wino_ld,
   wino_plane_bytes,
@@ -36,7 +36,8 @@ function forward(m: i32, x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN:
   b: usize, hasBias: i32, y: usize, scratch: usize): void {
   // x: (N, C, H, W); u: (P, FN, C); b: (FN) if hasBias -> y: (N, FN, OH, OW), OH = H + 2*pad - 2;
   // scratch: padded plane (Hp, Wp) | v: (P, C, ld) | mt: (P, FN, ld) (planes wino_plane_bytes
-  // apart) | m = 2: 4 spare floats, m = 4: tmp, 36 x 4 floats
+  // apart) | m = 2: 4 spare floats, m = 4: tmp, 36 x 4 floats | up: u packed for the GEMMs,
+  // P x gemm_packed_floats(FN, C)
   const OH = H + 2 * pad - 2;
   const OW = W + 2 * pad - 2;
   if (N <= 0 || FN <= 0 || OH <= 0 || OW <= 0) return;
@@ -53,6 +54,10 @@ function forward(m: i32, x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN:
   const mxs = wino_plane_bytes(FN, ld);
   const mt = v + <usize>P * vxs;
   const tmp = mt + <usize>P * mxs;
+  const up = tmp + (m == 2 ? 16 : 576);
+  const upBytes = <usize>gemm_packed_floats(FN, C) << 2;
+  const packed = C <= GEMM_PACKED_MAX_K;
+  if (packed) for (let xi = 0; xi < P; xi++) gemm_pack_a(u + <usize>xi * (<usize>(FN * C) << 2), C, FN, C, up + <usize>xi * upBytes);
   memory.fill(p, 0, <usize>(Hp * Wp) << 2);
   const ld4 = <usize>ld << 2;
   const planeBytes = <usize>(H * W) << 2;
@@ -68,7 +73,9 @@ function forward(m: i32, x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN:
       else image_tiles4(img, C, H, W, pad, Wp, p, TH, TW, vg, ld4, vxs, tmp);
     }
     for (let xi = 0; xi < P; xi++) {
-      gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, v + <usize>xi * vxs, ld, 0, mt + <usize>xi * mxs, ld);
+      const vx = v + <usize>xi * vxs, mx = mt + <usize>xi * mxs;
+      if (packed) gemm_packed_f32(FN, g1 * T, C, up + <usize>xi * upBytes, vx, ld, mx, ld);
+      else gemm_f32(0, 0, FN, g1 * T, C, 1, u + <usize>xi * ub, C, vx, ld, 0, mx, ld);
     }
     for (let g = 0; g < g1; g++) {
       for (let f = 0; f < FN; f++) {

@@ -315,11 +315,17 @@ export function winoGeom(N: number, OH: number, OW: number): WinoGeom {
 
 /**
  * Scratch floats of wino_fwd_f32: the padded plane, (16, C, ld) input and (16, FN, ld) product
- * tiles, and 4 spare floats (the output transform reads a whole quad past the last tile).
+ * tiles, 4 spare floats (the output transform reads a whole quad past the last tile), and u
+ * packed for the GEMMs (16 x gemmPackedFloats(FN, C)).
  */
 export function winoFwdScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = winoGeom(N, OH, OW);
-  return g.planeFloats + 16 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 4;
+  return g.planeFloats + 16 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 4 + 16 * gemmPackedFloats(FN, C);
+}
+
+/** Floats of an (M, K) matrix packed in the GEMM's panels of 5 rows (assembly/gemm.ts gemm_packed_floats). */
+function gemmPackedFloats(M: number, K: number): number {
+  return Math.ceil(M / 5) * 5 * K;
 }
 
 /**
@@ -356,11 +362,11 @@ export function wino4Geom(N: number, OH: number, OW: number): WinoGeom {
 /**
  * Scratch floats of wino4_fwd_f32: the padded plane, (36, C, ld) input and (36, FN, ld) product
  * tiles, and 144 floats for the transforms of 4 tiles (which also cover the quad the output
- * transform reads past the last tile).
+ * transform reads past the last tile), and u packed for the GEMMs (36 x gemmPackedFloats(FN, C)).
  */
 export function wino4FwdScratch(N: number, C: number, FN: number, OH: number, OW: number): number {
   const g = wino4Geom(N, OH, OW);
-  return g.planeFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144;
+  return g.planeFloats + 36 * (winoPlane(C, g.ld) + winoPlane(FN, g.ld)) + 144 + 36 * gemmPackedFloats(FN, C);
 }
 
 /** Scratch floats of wino4_grad_sums_f32: 4 input planes (4 channels at a time), the dy plane, (36, tiles, C) and (36, FN, ld) tiles, 144 for the transforms. */
