@@ -2,7 +2,7 @@
 // documented once, in src/backend/kernels.ts; each family lives in its own file.
 // gemm_scratch_bytes / gemm_set_scratch are not kernels: the threads runtime gives each
 // worker's instance its own GEMM packing scratch with them (src/backend/threads/).
-export * from './gemm';
+export { gemm_scratch_bytes, gemm_set_scratch, gemm_f32, gemm_nt_dots_f32 } from './gemm';
 export { im2col_f32, col2im_f32 } from './im2col';
 export * from './conv';
 export { wino_filter_f32, wino_grad_filter_f32 } from './winograd';
