@@ -57,12 +57,12 @@ function forward(m: i32, x: usize, N: i32, C: i32, H: i32, W: i32, u: usize, FN:
   const up = tmp + (m == 2 ? 16 : 576);
   const upBytes = <usize>gemm_packed_floats(FN, C) << 2;
   const packed = C <= GEMM_PACKED_MAX_K;
-  if (packed) for (let xi = 0; xi < P; xi++) gemm_pack_a(u + <usize>xi * (<usize>(FN * C) << 2), C, FN, C, up + <usize>xi * upBytes);
   memory.fill(p, 0, <usize>(Hp * Wp) << 2);
   const ld4 = <usize>ld << 2;
   const planeBytes = <usize>(H * W) << 2;
   const outBytes = <usize>(OH * OW) << 2;
   const ub = <usize>(FN * C) << 2;
+  if (packed) for (let xi = 0; xi < P; xi++) gemm_pack_a(u + <usize>xi * ub, C, FN, C, up + <usize>xi * upBytes);
   const ng = (N + G - 1) / G;
   for (let q = 0; q < ng; q++) {
     const n0 = group_start(q, ng, N);
